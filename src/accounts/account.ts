@@ -1,0 +1,39 @@
+import type { AccountConfig } from '../config/schema.js';
+
+/** One credential of an upstream, with the state that decides whether it may take requests. */
+export class Account {
+  readonly name: string;
+  readonly upstream: string;
+  readonly apiKey: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Attempts currently running on this account. */
+  inFlight = 0;
+  /** Epoch ms until which a 429 keeps the account out of rotation. */
+  coolingUntil = 0;
+  /** Epoch ms until which a 401/403 keeps it out; after that one probe attempt may use it. */
+  disabledUntil = 0;
+
+  constructor(config: AccountConfig, upstream: string) {
+    this.name = config.name;
+    this.upstream = upstream;
+    this.apiKey = config.api_key;
+    this.headers = config.headers;
+  }
+
+  isAvailable(now = Date.now()): boolean {
+    return now >= this.coolingUntil && now >= this.disabledUntil;
+  }
+
+  get disabled(): boolean {
+    return this.disabledUntil > Date.now();
+  }
+
+  get coolingDown(): boolean {
+    return this.coolingUntil > Date.now();
+  }
+
+  /** Keeps credentials out of any accidental `JSON.stringify` or log serialisation. */
+  toJSON(): object {
+    return { name: this.name, upstream: this.upstream };
+  }
+}

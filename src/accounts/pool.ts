@@ -1,0 +1,77 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Config } from '../config/schema.js';
+import { Account } from './account.js';
+import { restFromHeaders } from './cooldown.js';
+
+/** What happened to an account, for span events and logs. */
+export type AccountEvent = 'cooldown' | 'disabled';
+
+/**
+ * The accounts of every upstream and the choice among them. An attempt goes to the available
+ * account with the fewest attempts in flight, taking turns among equals so that idle accounts
+ * share the load instead of the first one taking it all.
+ */
+export class AccountPool {
+  private readonly byUpstream = new Map<string, Account[]>();
+  private readonly turn = new Map<string, number>();
+
+  constructor(private readonly config: Config) {
+    for (const upstream of config.upstreams) {
+      const accounts = upstream.accounts.map((a) => new Account(a, upstream.name));
+      this.byUpstream.set(upstream.name, accounts);
+    }
+  }
+
+  all(): Account[] {
+    return [...this.byUpstream.values()].flat();
+  }
+
+  availableCount(): number {
+    const now = Date.now();
+    return this.all().filter((a) => a.isAvailable(now)).length;
+  }
+
+  /** The next account to try for `upstream`, skipping those this exchange already tried. */
+  pick(upstream: string, tried: ReadonlySet<Account>): Account | undefined {
+    const candidates = this.candidates(upstream, tried);
+    if (candidates.length === 0) return undefined;
+
+    const fewest = Math.min(...candidates.map((a) => a.inFlight));
+    const least = candidates.filter((a) => a.inFlight === fewest);
+    const turn = this.turn.get(upstream) ?? 0;
+    this.turn.set(upstream, turn + 1);
+    return least[turn % least.length];
+  }
+
+  /** Whether another attempt could find an account, without taking a turn. */
+  hasCandidate(upstream: string, tried: ReadonlySet<Account>): boolean {
+    return this.candidates(upstream, tried).length > 0;
+  }
+
+  private candidates(upstream: string, tried: ReadonlySet<Account>): Account[] {
+    const now = Date.now();
+    const accounts = this.byUpstream.get(upstream) ?? [];
+    return accounts.filter((a) => !tried.has(a) && a.isAvailable(now));
+  }
+
+  /** Updates an account from an upstream status: 429 rests it, 401/403 disables it until a
+   * later probe, and any other answer proves its credential works again. */
+  onStatus(
+    account: Account,
+    status: number,
+    headers: IncomingHttpHeaders,
+  ): AccountEvent | undefined {
+    const now = Date.now();
+    if (status === 429) {
+      const rest = restFromHeaders(headers, now) ?? this.config.accounts.cooldown_seconds * 1000;
+      account.coolingUntil = now + rest;
+      return 'cooldown';
+    }
+    if (status === 401 || status === 403) {
+      account.disabledUntil = now + this.config.accounts.disabled_probe_seconds * 1000;
+      return 'disabled';
+    }
+    account.disabledUntil = 0;
+    return undefined;
+  }
+}

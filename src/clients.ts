@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ClientConfig } from './config/schema.js';
+import { LabelValue } from './telemetry/vocabulary.js';
+
+/**
+ * Identifies the caller from its client key. Keys are looked up by their SHA-256 digest: the
+ * lookup costs the same whatever key is presented, so response timing says nothing about how
+ * close a guess was, and the table holds no key in the clear.
+ */
+export class ClientAuth {
+  private readonly byDigest = new Map<string, string>();
+
+  constructor(clients: readonly ClientConfig[] | undefined) {
+    for (const client of clients ?? []) this.byDigest.set(digest(client.key), client.name);
+  }
+
+  get enabled(): boolean {
+    return this.byDigest.size > 0;
+  }
+
+  /** The client's name, `anonymous` when keys are off, or undefined for a missing or wrong key. */
+  identify(headers: IncomingHttpHeaders): string | undefined {
+    if (!this.enabled) return LabelValue.anonymousClient;
+    const key = presentedKey(headers);
+    return key === undefined ? undefined : this.byDigest.get(digest(key));
+  }
+}
+
+/** The key a client presents: `Authorization: Bearer <key>`, or `x-api-key: <key>`. */
+function presentedKey(headers: IncomingHttpHeaders): string | undefined {
+  const auth = headers.authorization;
+  if (auth) {
+    const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
+    return match?.[1];
+  }
+  const apiKey = headers['x-api-key'];
+  return typeof apiKey === 'string' ? apiKey : undefined;
+}
+
+function digest(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+/**
+ * The shape of Tollgate's YAML configuration, with every default. Validation happens once at
+ * start-up; the rest of the code trusts the parsed `Config` and never re-checks it.
+ */
+
+const MiB = 1024 * 1024;
+
+const name = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');
+
+const account = z.strictObject({
+  name,
+  api_key: z.string().min(1),
+  headers: z.record(z.string(), z.string()).default({}),
+});
+
+const upstream = z.strictObject({
+  name,
+  protocol: z.enum(['openai']),
+  base_url: z.url({ protocol: /^https?$/ }),
+  models: z.array(z.string().min(1)).optional(),
+  accounts: z.array(account).min(1),
+});
+
+const client = z.strictObject({ name, key: z.string().min(8) });
+
+export const configSchema = z
+  .strictObject({
+    listen: z
+      .strictObject({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        allow_anonymous: z.boolean().default(false),
+      })
+      .prefault({}),
+    clients: z.array(client).optional(),
+    upstreams: z.array(upstream).default([]),
+    metrics: z
+      .strictObject({
+        path: z.string().startsWith('/').default('/metrics'),
+        model_labels: z.array(z.string().min(1)).optional(),
+        max_models: z.number().int().min(0).default(50),
+      })
+      .prefault({}),
+    limits: z
+      .strictObject({
+        max_body_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(32 * MiB),
+      })
+      .prefault({}),
+    retry: z.strictObject({ max_attempts: z.number().int().min(1).default(3) }).prefault({}),
+    accounts: z
+      .strictObject({
+        cooldown_seconds: z.number().positive().default(60),
+        disabled_probe_seconds: z.number().positive().default(600),
+      })
+      .prefault({}),
+    timeouts: z
+      .strictObject({
+        connect_seconds: z.number().positive().default(10),
+        headers_seconds: z.number().positive().default(600),
+        idle_seconds: z.number().positive().default(300),
+      })
+      .prefault({}),
+    log: z
+      .strictObject({
+        level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+      })
+      .prefault({}),
+  })
+  .superRefine(checkUniqueNames);
+
+export type Config = z.infer<typeof configSchema>;
+export type UpstreamConfig = Config['upstreams'][number];
+export type AccountConfig = UpstreamConfig['accounts'][number];
+export type ClientConfig = NonNullable<Config['clients']>[number];
+
+/** Account names label metrics and key the usage store, so they must be unique across the
+ * whole file; so must upstream and client names, and client keys. */
+function checkUniqueNames(config: z.output<typeof configSchema>, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  config.upstreams.forEach((up, u) =>
+    up.accounts.forEach((acc, a) => {
+      if (seen.has(acc.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['upstreams', u, 'accounts', a, 'name'],
+          message: `duplicate account name "${acc.name}"`,
+        });
+      }
+      seen.add(acc.name);
+    }),
+  );
+  flagDuplicates(
+    config.upstreams.map((up) => up.name),
+    ['upstreams'],
+    'name',
+    ctx,
+  );
+  flagDuplicates(
+    (config.clients ?? []).map((c) => c.name),
+    ['clients'],
+    'name',
+    ctx,
+  );
+  flagDuplicates(
+    (config.clients ?? []).map((c) => c.key),
+    ['clients'],
+    'key',
+    ctx,
+    false,
+  );
+}
+
+function flagDuplicates(
+  values: string[],
+  path: (string | number)[],
+  field: string,
+  ctx: z.RefinementCtx,
+  showValue = true,
+): void {
+  values.forEach((value, i) => {
+    if (values.indexOf(value) !== i) {
+      const what = showValue ? ` "${value}"` : '';
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, i, field],
+        message: `duplicate ${field}${what}`,
+      });
+    }
+  });
+}

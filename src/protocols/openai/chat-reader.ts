@@ -1,0 +1,79 @@
+import type { Exchange, ProtocolEnding } from '../../exchange.js';
+import { field, tokenCount } from '../../usage.js';
+import { parseJson, type UsageReader } from '../reader.js';
+
+/**
+ * Meters `/v1/chat/completions`. A stream carries usage only in a last chunk with empty
+ * `choices`, and only when the request asked for it; when Tollgate added that request itself,
+ * the chunk is hidden from the client, which never asked for it and may not expect it.
+ */
+export class ChatReader implements UsageReader {
+  ending?: ProtocolEnding;
+  errorType?: string;
+  hideLastEvent = false;
+
+  constructor(
+    private readonly exchange: Exchange,
+    private readonly hideUsageChunk: boolean,
+  ) {}
+
+  onEvent(_type: string | undefined, data: string): void {
+    this.hideLastEvent = false;
+    if (this.ending) return;
+    if (data === '[DONE]') {
+      this.ending = 'success';
+      return;
+    }
+
+    // Parse only chunks that can matter: until the first token, and the usage chunk.
+    const wantsUsage = data.includes('"usage":{') || data.includes('"usage": {');
+    if (this.exchange.firstTokenAt !== undefined && !wantsUsage && !data.includes('"error"'))
+      return;
+    const chunk = parseJson(data);
+
+    if (field(chunk, 'error') !== undefined) return this.fail();
+    if (hasGeneratedContent(chunk)) this.exchange.markFirstToken();
+    if (wantsUsage) this.readUsage(chunk);
+  }
+
+  onJson(body: unknown): void {
+    this.ending = 'success';
+    this.readUsage(body);
+  }
+
+  private fail(): void {
+    this.ending = 'upstream_error';
+    this.errorType = 'error_event';
+  }
+
+  private readUsage(chunk: unknown): void {
+    const reported = field(chunk, 'usage');
+    if (!reported || typeof reported !== 'object') return;
+    const usage = this.exchange.usage;
+    usage.host_in = tokenCount(field(reported, 'prompt_tokens'));
+    usage.cache = tokenCount(field(reported, 'prompt_tokens_details', 'cached_tokens'));
+    usage.host_out = tokenCount(field(reported, 'completion_tokens'));
+    usage.reasoning = tokenCount(field(reported, 'completion_tokens_details', 'reasoning_tokens'));
+
+    const choices = field(chunk, 'choices');
+    this.hideLastEvent = this.hideUsageChunk && Array.isArray(choices) && choices.length === 0;
+  }
+}
+
+const CONTENT_FIELDS = ['content', 'reasoning_content', 'refusal', 'tool_calls', 'audio'];
+
+function hasGeneratedContent(chunk: unknown): boolean {
+  const choices = field(chunk, 'choices');
+  if (!Array.isArray(choices)) return false;
+  return choices.some((choice) => {
+    const delta = field(choice, 'delta');
+    return CONTENT_FIELDS.some((name) => {
+      const value = field(delta, name);
+      return typeof value === 'string'
+        ? value.length > 0
+        : Array.isArray(value)
+          ? value.length > 0
+          : value != null && typeof value === 'object';
+    });
+  });
+}

@@ -1,0 +1,32 @@
+import type { Exchange, ProtocolEnding } from '../exchange.js';
+
+/**
+ * Reads a protocol's answer on the side, to meter it: SSE events one by one, or a whole JSON
+ * body. It writes token counts and the first-token time into the exchange and remembers how the
+ * answer ended as far as the protocol can tell. It must never throw: a metering problem is never
+ * allowed to break a client's response.
+ */
+export interface UsageReader {
+  /** One SSE event: its `event:` field (if any) and its data. */
+  onEvent(type: string | undefined, data: string): void;
+  /** A complete, non-streaming JSON answer. */
+  onJson(body: unknown): void;
+  /** The ending the protocol announced, once a terminal or error event has been read. */
+  readonly ending?: ProtocolEnding;
+  /** Error class for `error.type` when the protocol reported a failure. */
+  readonly errorType?: string;
+  /** True right after onEvent read an event that the client must not receive (an event that
+   * exists only because Tollgate asked the upstream for it). */
+  readonly hideLastEvent: boolean;
+}
+
+export type UsageReaderFactory = (exchange: Exchange) => UsageReader;
+
+/** JSON.parse that answers undefined instead of throwing on a malformed event. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,45 @@
+import { StringDecoder } from 'node:string_decoder';
+import { createParser, type EventSourceParser } from 'eventsource-parser';
+import type { UsageReader } from '../protocols/reader.js';
+
+/** The largest single event metering will hold (in characters). Bigger events still reach the
+ * client untouched; metering just stops reading that stream. */
+const MAX_EVENT_CHARS = 64 * 1024 * 1024;
+
+/**
+ * Feeds decoded bytes of an SSE answer to a usage reader, event by event. Chunks may split
+ * events, lines and even UTF-8 characters anywhere; the decoder and the parser put them back.
+ */
+export class SseMeter {
+  private readonly text = new StringDecoder('utf8');
+  private readonly parser: EventSourceParser;
+  private broken = false;
+
+  constructor(private readonly reader: UsageReader) {
+    this.parser = createParser({
+      onEvent: (event) => reader.onEvent(event.event, event.data),
+      onError: () => {
+        this.broken = true;
+      },
+      maxBufferSize: MAX_EVENT_CHARS,
+    });
+  }
+
+  write(chunk: Buffer): void {
+    if (!this.broken) this.feed(this.text.write(chunk));
+  }
+
+  /** Feeds one complete raw event; used when the caller frames events itself. */
+  feed(text: string): void {
+    if (this.broken || text.length === 0) return;
+    try {
+      this.parser.feed(text);
+    } catch {
+      this.broken = true;
+    }
+  }
+
+  end(): void {
+    if (!this.broken) this.feed(this.text.end());
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Every telemetry name Tollgate emits: metric instruments, attribute keys and the closed sets
+ * of label values. Record sites import from here and never spell a name themselves, so a
+ * rename is one edit here and a failing test, never a silently broken dashboard.
+ */
+
+/** OTel instrument names. The Prometheus exporter turns dots into underscores and adds `_total`
+ * to counters, but adds no unit word: names that must end in `_seconds` say so themselves. */
+export const Instrument = {
+  requests: 'tollgate.requests',
+  tokens: 'tollgate.tokens',
+  imageRequests: 'tollgate.image.requests',
+  costUsd: 'tollgate.cost.usd',
+  requestDuration: 'tollgate.request.duration.seconds',
+  timeToFirstToken: 'tollgate.time_to_first_token.seconds',
+  upstreamAttempts: 'tollgate.upstream.attempts',
+  requestsActive: 'tollgate.requests.active',
+  accountAvailable: 'tollgate.account.available',
+  genAiTokenUsage: 'gen_ai.client.token.usage',
+  genAiOperationDuration: 'gen_ai.client.operation.duration',
+} as const;
+
+/** Attribute (label) keys of Tollgate's own instruments. */
+export const Attr = {
+  route: 'route',
+  model: 'model',
+  account: 'account',
+  client: 'client',
+  outcome: 'outcome',
+  statusCode: 'status_code',
+  tokenKind: 'token_kind',
+  imageOutcome: 'image_outcome',
+  reason: 'reason',
+} as const;
+
+/** Attribute keys from the OpenTelemetry GenAI semantic conventions. Copied here on purpose:
+ * the upstream package keeps them in an unstable entry point that may change in a minor. */
+export const GenAiAttr = {
+  operationName: 'gen_ai.operation.name',
+  providerName: 'gen_ai.provider.name',
+  requestModel: 'gen_ai.request.model',
+  tokenType: 'gen_ai.token.type',
+  errorType: 'error.type',
+} as const;
+
+/** The token kinds of one exchange. They overlap on purpose: cache and cache_write are subsets of
+ * host_in, reasoning a subset of host_out; never sum across all of them. */
+export const TOKEN_KINDS = [
+  'host_in',
+  'host_out',
+  'cache',
+  'cache_write',
+  'reasoning',
+  'image_in',
+  'image_out',
+] as const;
+export type TokenKind = (typeof TOKEN_KINDS)[number];
+
+/** How an exchange ended: each exchange ends in exactly one of these. */
+export const OUTCOMES = [
+  'success',
+  'incomplete',
+  'upstream_error',
+  'unreachable',
+  'client_aborted',
+  'rejected',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export type ImageOutcome = 'success' | 'failed';
+
+/** Why an image request ended as it did; `completed` is the reason of every success. */
+export const IMAGE_REASONS = [
+  'completed',
+  'no_image_tokens',
+  'incomplete',
+  'upstream_error',
+  'unreachable',
+  'client_aborted',
+  'rejected',
+  'compact_route',
+] as const;
+export type ImageReason = (typeof IMAGE_REASONS)[number];
+
+/** Edge values of bounded labels. */
+export const LabelValue = {
+  unknownModel: 'unknown',
+  otherModel: 'other',
+  noAccount: 'none',
+  anonymousClient: 'anonymous',
+  unauthenticatedClient: 'unauthenticated',
+  passThroughRoute: '/v1/*',
+  unmatchedRoute: 'unmatched',
+  notImage: 'none',
+  noStatus: 'error',
+  clientClosed: '499',
+} as const;
+
+/** `gen_ai.token.type` values of the semantic conventions. */
+export const GenAiTokenType = { input: 'input', output: 'output' } as const;
+
+/** Histogram buckets. Durations reach 300 s because image generation can take minutes; tokens
+ * grow in powers of 4 as the GenAI semantic conventions advise. */
+export const Buckets = {
+  durationSeconds: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 180, 300],
+  timeToFirstTokenSeconds: [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 20, 30, 60,
+  ],
+  tokens: [
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+  ],
+} as const;

@@ -1,0 +1,283 @@
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { Agent, request, type Dispatcher } from 'undici';
+import type { Account } from '../accounts/account.js';
+import type { AccountPool } from '../accounts/pool.js';
+import type { Config, UpstreamConfig } from '../config/schema.js';
+import type { Exchange } from '../exchange.js';
+import type { Outcome } from '../telemetry/vocabulary.js';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Meter } from '../meter.js';
+import type { UsageReader } from '../protocols/reader.js';
+import { ResponseTap } from '../tap/response-tap.js';
+import { classifyAttemptError, isRetryableStatus, streamErrorType } from './attempt-error.js';
+import { clientHeaders, upstreamHeaders } from './headers.js';
+import { relayBody } from './relay.js';
+
+/** What to send upstream for one exchange, prepared by the protocol. */
+export interface ForwardPlan {
+  upstream: UpstreamConfig;
+  method: string;
+  /** The path after the version prefix, with its query string: appended to `base_url`. */
+  path: string;
+  clientHeaders: IncomingHttpHeaders;
+  body: Buffer | undefined;
+  /** Null for pass-through routes, which are counted but not metered. */
+  reader: UsageReader | null;
+  /** The reader may hide events; the answer is then asked for uncompressed so it can be cut. */
+  hideEvents: boolean;
+}
+
+type Answer = Dispatcher.ResponseData;
+
+/** Answers the client with one of Tollgate's own errors and settles the exchange. */
+export type FailFn = (
+  res: ServerResponse,
+  exchange: Exchange,
+  error: GatewayError,
+  errorType?: string,
+) => void;
+
+/** An error answer held back while another account is tried; passed on if none does better. */
+interface HeldAnswer {
+  account: Account;
+  statusCode: number;
+  headers: Answer['headers'];
+  body: Buffer;
+}
+
+/** Error bodies up to this size are kept for passing on after a failed retry. */
+const MAX_HELD_BODY = 1024 * 1024;
+
+/**
+ * Sends an exchange upstream and relays the answer. Attempts go to one account after another
+ * while nothing has been written to the client, so a retry never mixes two answers; the first
+ * answer Tollgate will pass on is streamed through the tap, and the exchange is settled once.
+ */
+export class Forwarder {
+  private readonly dispatcher: Agent;
+
+  constructor(
+    private readonly config: Config,
+    private readonly pool: AccountPool,
+    private readonly meter: Meter,
+    private readonly log: Logger,
+    private readonly fail: FailFn,
+  ) {
+    const t = config.timeouts;
+    this.dispatcher = new Agent({
+      connect: { timeout: t.connect_seconds * 1000 },
+      headersTimeout: t.headers_seconds * 1000,
+      bodyTimeout: t.idle_seconds * 1000,
+    });
+  }
+
+  async forward(res: ServerResponse, exchange: Exchange, plan: ForwardPlan): Promise<void> {
+    const abort = new AbortController();
+    const onClose = () => res.writableFinished || abort.abort();
+    res.once('close', onClose);
+    try {
+      await this.run(res, exchange, plan, abort.signal);
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  private async run(
+    res: ServerResponse,
+    exchange: Exchange,
+    plan: ForwardPlan,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const tried = new Set<Account>();
+    let held: HeldAnswer | undefined;
+    let failure: AttemptFailure | undefined;
+
+    for (let n = 1; n <= this.config.retry.max_attempts; n++) {
+      // Step 1: the next account, or stop when none is left.
+      const account = this.pool.pick(plan.upstream.name, tried);
+      if (!account) break;
+      tried.add(account);
+
+      // Step 2: one attempt; a client that left meanwhile ends everything.
+      const answer = await this.attempt(account, exchange, plan, signal);
+      if (signal.aborted) return this.abandon(exchange, account, answer);
+      if (!('statusCode' in answer)) {
+        failure = answer;
+        continue;
+      }
+
+      // Step 3: an answer worth retrying is held back while another account may do better.
+      const canRetry =
+        n < this.config.retry.max_attempts && this.pool.hasCandidate(plan.upstream.name, tried);
+      if (!isRetryableStatus(answer.statusCode) || !canRetry) {
+        return this.relay(res, exchange, plan, account, answer);
+      }
+      held = await this.holdBack(account, answer);
+      this.log.warn(
+        { request_id: exchange.id, account: account.name, status: answer.statusCode },
+        'retrying on another account',
+      );
+    }
+
+    // Step 4: no attempt gave an answer to stream.
+    if (held) return this.relayHeld(res, exchange, held);
+    if (failure) return this.fail(res, exchange, failure.error, failure.errorType);
+    this.fail(res, exchange, noAccountError(plan.upstream.name));
+  }
+
+  /** One upstream request. Resolves with the answer's head, or with the failure when no answer
+   * came; the account counts it as in flight until its body is done. */
+  private async attempt(
+    account: Account,
+    exchange: Exchange,
+    plan: ForwardPlan,
+    signal: AbortSignal,
+  ): Promise<Answer | AttemptFailure> {
+    exchange.account = account.name;
+    account.inFlight++;
+    try {
+      const answer = await request(joinUrl(plan.upstream.base_url, plan.path), {
+        method: plan.method as Dispatcher.HttpMethod,
+        headers: upstreamHeaders(plan.clientHeaders, account, { identity: plan.hideEvents }),
+        body: plan.body,
+        signal,
+        dispatcher: this.dispatcher,
+      });
+      this.recordAttempt(exchange, account, answer.statusCode);
+      const event = this.pool.onStatus(account, answer.statusCode, answer.headers);
+      if (event)
+        this.log.warn({ account: account.name, status: answer.statusCode }, `account ${event}`);
+      answer.body.once('close', () => account.inFlight--);
+      return answer;
+    } catch (err) {
+      account.inFlight--;
+      this.recordAttempt(exchange, account, undefined);
+      return classifyAttemptError(err);
+    }
+  }
+
+  private recordAttempt(exchange: Exchange, account: Account, status: number | undefined): void {
+    exchange.attempts.push({ account: account.name, status });
+    this.meter.attempt(account.name, status);
+  }
+
+  /** Reads a small error answer so it can still be passed on if every other account fails. */
+  private async holdBack(account: Account, answer: Answer): Promise<HeldAnswer | undefined> {
+    const length = Number(answer.headers['content-length'] ?? 0);
+    if (length > MAX_HELD_BODY) {
+      await answer.body.dump();
+      return undefined;
+    }
+    try {
+      const body = Buffer.from(await answer.body.arrayBuffer());
+      return { account, statusCode: answer.statusCode, headers: answer.headers, body };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Streams an answer to the client and settles the exchange from how the stream ended. */
+  private async relay(
+    res: ServerResponse,
+    exchange: Exchange,
+    plan: ForwardPlan,
+    account: Account,
+    answer: Answer,
+  ): Promise<void> {
+    const { statusCode, headers, body } = answer;
+    const failed = statusCode >= 400;
+    const tap =
+      !failed && plan.reader ? new ResponseTap(headers, plan.reader, plan.hideEvents) : null;
+    this.writeHead(res, exchange, account, statusCode, headers, plan.hideEvents);
+
+    const end = await relayBody(body, res, tap);
+    const ending = plan.reader?.ending;
+    if (end.kind === 'end') {
+      const { rest, metered } = tap?.end() ?? { rest: null, metered: undefined };
+      await metered;
+      if (failed) this.settle(exchange, 'upstream_error', String(statusCode));
+      else if (!plan.reader) this.settle(exchange, 'success');
+      else
+        this.settle(
+          exchange,
+          plan.reader.ending ?? 'incomplete',
+          plan.reader.errorType ?? 'stream_truncated',
+        );
+      res.end(rest ?? undefined);
+      return;
+    }
+
+    body.destroy();
+    if (end.kind === 'broken') {
+      // The client must see that the answer was cut, not a clean end of stream.
+      res.destroy();
+      this.settle(
+        exchange,
+        failed ? 'upstream_error' : (ending ?? 'incomplete'),
+        streamErrorType(end.error),
+      );
+    } else {
+      this.settle(
+        exchange,
+        failed ? 'upstream_error' : (ending ?? 'client_aborted'),
+        'client_aborted',
+      );
+    }
+  }
+
+  /** Passes on an error answer that was read while another account was tried. */
+  private relayHeld(res: ServerResponse, exchange: Exchange, held: HeldAnswer): void {
+    exchange.account = held.account.name;
+    this.writeHead(res, exchange, held.account, held.statusCode, held.headers, false);
+    this.settle(exchange, 'upstream_error', String(held.statusCode));
+    res.end(held.body);
+  }
+
+  private writeHead(
+    res: ServerResponse,
+    exchange: Exchange,
+    account: Account,
+    statusCode: number,
+    headers: Answer['headers'],
+    dropLength: boolean,
+  ): void {
+    exchange.account = account.name;
+    const upstreamId = headers['x-request-id'];
+    if (typeof upstreamId === 'string') exchange.upstreamRequestId = upstreamId;
+    exchange.statusCode = statusCode;
+    res.writeHead(statusCode, clientHeaders(headers, exchange.id, { dropLength }));
+  }
+
+  /** The client left before any answer was passed on. */
+  private abandon(exchange: Exchange, account: Account, answer: Answer | AttemptFailure): void {
+    if ('statusCode' in answer) answer.body.destroy();
+    exchange.account = account.name;
+    this.settle(exchange, 'client_aborted', 'client_aborted');
+  }
+
+  private settle(exchange: Exchange, outcome: Outcome, errorType?: string): void {
+    if (exchange.end(outcome, errorType)) this.meter.finished(exchange);
+  }
+}
+
+interface AttemptFailure {
+  errorType: string;
+  error: GatewayError;
+}
+
+function noAccountError(upstream: string): GatewayError {
+  return new GatewayError(
+    'no_account_available',
+    `No account of upstream "${upstream}" is available right now; retry later.`,
+  );
+}
+
+/** `base_url` plus the path after the version prefix; the host always comes from the config. */
+function joinUrl(baseUrl: string, path: string): string {
+  return baseUrl.replace(/\/+$/, '') + path;
+}

@@ -1,0 +1,103 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Account } from '../accounts/account.js';
+import { DECODABLE_ENCODINGS } from '../tap/decoder.js';
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) concern one connection and are never forwarded. `host`
+ * and `content-length` are recomputed for the upstream request. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+]);
+
+/** Every way a client may present a credential; none of them may reach an upstream. */
+const CLIENT_CREDENTIALS = new Set(['authorization', 'x-api-key', 'x-goog-api-key', 'cookie']);
+
+/** Set by the gateway itself, or describing the client's network path: a client could spoof
+ * them, and an upstream has no use for the team's internal addresses. */
+const GATEWAY_OWNED = new Set(['host', 'content-length', 'expect', 'forwarded', 'x-real-ip']);
+
+/**
+ * The headers sent upstream: the client's, less hop-by-hop ones, credentials and gateway-owned
+ * ones, with `accept-encoding` narrowed to what metering can decode; then the account's
+ * credential and its configured headers, which win over the client's.
+ */
+export function upstreamHeaders(
+  client: IncomingHttpHeaders,
+  account: Account,
+  options: { identity: boolean },
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const named = connectionTokens(client.connection);
+  for (const [name, value] of Object.entries(client)) {
+    if (value === undefined || !forwardable(name, named)) continue;
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  const encoding = options.identity ? 'identity' : narrowEncoding(client['accept-encoding']);
+  if (encoding) headers['accept-encoding'] = encoding;
+  else delete headers['accept-encoding'];
+
+  headers.authorization = `Bearer ${account.apiKey}`;
+  for (const [name, value] of Object.entries(account.headers)) headers[name.toLowerCase()] = value;
+  return headers;
+}
+
+function forwardable(name: string, named: Set<string>): boolean {
+  return !(
+    HOP_BY_HOP.has(name) ||
+    CLIENT_CREDENTIALS.has(name) ||
+    GATEWAY_OWNED.has(name) ||
+    name.startsWith('x-forwarded-') ||
+    named.has(name)
+  );
+}
+
+/** A `connection` header may name further headers that are hop-by-hop for this connection. */
+function connectionTokens(value: string | string[] | undefined): Set<string> {
+  const text = Array.isArray(value) ? value.join(',') : (value ?? '');
+  return new Set(
+    text
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
+  );
+}
+
+/** Keeps only the codings Tollgate can decode (gzip, deflate, br): zstd and others would leave
+ * metering blind. Returns undefined when nothing decodable remains. */
+export function narrowEncoding(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const kept = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => {
+      const coding = part.split(';')[0].trim().toLowerCase();
+      return (DECODABLE_ENCODINGS as readonly string[]).includes(coding) || coding === 'identity';
+    });
+  return kept.length ? kept.join(', ') : undefined;
+}
+
+/** The headers sent down to the client: the upstream's, less hop-by-hop ones, plus Tollgate's
+ * request id. */
+export function clientHeaders(
+  upstream: Record<string, string | string[] | undefined>,
+  requestId: string,
+  options: { dropLength: boolean },
+): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(upstream)) {
+    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    if (options.dropLength && name === 'content-length') continue;
+    headers[name] = value;
+  }
+  headers['x-tollgate-request-id'] = requestId;
+  return headers;
+}

@@ -1,0 +1,32 @@
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { ResponseTap } from '../tap/response-tap.js';
+
+/** How the upstream body stopped flowing to the client. */
+export type RelayEnd =
+  { kind: 'end' } | { kind: 'broken'; error: unknown } | { kind: 'client_gone' };
+
+/**
+ * Moves the upstream body to the client chunk by chunk, as it arrives, through the tap. When the
+ * client cannot keep up, the upstream body is paused until the client drains, so a slow reader
+ * never makes Tollgate buffer a fast upstream's answer.
+ */
+export function relayBody(
+  body: Readable,
+  res: ServerResponse,
+  tap: ResponseTap | null,
+): Promise<RelayEnd> {
+  return new Promise((resolve) => {
+    const resume = () => body.resume();
+    body.on('data', (chunk: Buffer) => {
+      const out = tap ? tap.write(chunk) : chunk;
+      if (out && !res.write(out)) {
+        body.pause();
+        res.once('drain', resume);
+      }
+    });
+    body.once('end', () => resolve({ kind: 'end' }));
+    body.once('error', (error) => resolve({ kind: 'broken', error }));
+    res.once('close', () => resolve({ kind: 'client_gone' }));
+  });
+}
