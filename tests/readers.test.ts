@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { Exchange } from '../src/exchange.js';
+import { ChatReader } from '../src/protocols/openai/chat-reader.js';
+import { ResponsesReader } from '../src/protocols/openai/responses-reader.js';
+
+function responsesEvent(reader: ResponsesReader, type: string, body: object): void {
+  reader.onEvent(type, JSON.stringify({ type, ...body }));
+}
+
+describe('Responses usage', () => {
+  it('reads host, cache, reasoning and image-tool tokens from response.completed only', () => {
+    const exchange = new Exchange(undefined);
+    const reader = new ResponsesReader(exchange);
+    responsesEvent(reader, 'response.created', { response: { usage: null } });
+    responsesEvent(reader, 'response.output_text.delta', { delta: 'Hi' });
+    expect(exchange.firstTokenAt).toBeDefined();
+    responsesEvent(reader, 'response.completed', {
+      response: {
+        usage: {
+          input_tokens: 120,
+          input_tokens_details: { cached_tokens: 100 },
+          output_tokens: 30,
+          output_tokens_details: { reasoning_tokens: 12 },
+        },
+        tool_usage: { image_gen: { input_tokens: 50, output_tokens: 4160, total_tokens: 4210 } },
+      },
+    });
+    expect(reader.ending).toBe('success');
+    expect(exchange.usage).toEqual({
+      host_in: 120,
+      host_out: 30,
+      cache: 100,
+      cache_write: 0,
+      reasoning: 12,
+      image_in: 50,
+      image_out: 4160,
+    });
+  });
+
+  it('maps terminal events and the error event to endings', () => {
+    const ending = (type: string) => {
+      const reader = new ResponsesReader(new Exchange(undefined));
+      responsesEvent(reader, type, { response: { usage: { input_tokens: 1 } } });
+      return reader.ending;
+    };
+    expect(ending('response.incomplete')).toBe('incomplete');
+    expect(ending('response.failed')).toBe('upstream_error');
+    expect(ending('error')).toBe('upstream_error');
+    expect(ending('response.in_progress')).toBeUndefined();
+  });
+
+  it('reads the type from the data when the event line is missing, and ignores a second terminal', () => {
+    const exchange = new Exchange(undefined);
+    const reader = new ResponsesReader(exchange);
+    reader.onEvent(undefined, '{"type":"response.completed","response":{"usage":{"input_tokens":7}}}');
+    reader.onEvent(undefined, '{"type":"response.completed","response":{"usage":{"input_tokens":9}}}');
+    expect(exchange.usage.host_in).toBe(7);
+  });
+
+  it('reads malformed, negative and non-numeric fields as 0 and never throws', () => {
+    const exchange = new Exchange(undefined);
+    const reader = new ResponsesReader(exchange);
+    reader.onEvent('response.completed', '{not json');
+    reader.onJson({ status: 'completed', usage: { input_tokens: -5, output_tokens: '12' } });
+    expect(exchange.usage.host_in).toBe(0);
+    expect(exchange.usage.host_out).toBe(0);
+  });
+
+  it('counts a finished image item as the first generated content', () => {
+    const exchange = new Exchange(undefined);
+    const reader = new ResponsesReader(exchange);
+    responsesEvent(reader, 'response.output_item.done', { item: { type: 'message' } });
+    expect(exchange.firstTokenAt).toBeUndefined();
+    responsesEvent(reader, 'response.output_item.done', { item: { type: 'image_generation_call' } });
+    expect(exchange.firstTokenAt).toBeDefined();
+  });
+});
+
+describe('Chat Completions usage', () => {
+  const usageChunk = JSON.stringify({
+    choices: [],
+    usage: {
+      prompt_tokens: 40,
+      completion_tokens: 9,
+      prompt_tokens_details: { cached_tokens: 32 },
+      completion_tokens_details: { reasoning_tokens: 4 },
+    },
+  });
+
+  it('reads usage from the usage-only chunk and hides it only when Tollgate asked for it', () => {
+    for (const hide of [true, false]) {
+      const exchange = new Exchange(undefined);
+      const reader = new ChatReader(exchange, hide);
+      reader.onEvent(undefined, '{"choices":[{"delta":{"role":"assistant","content":""}}],"usage":null}');
+      expect(exchange.firstTokenAt).toBeUndefined();
+      reader.onEvent(undefined, '{"choices":[{"delta":{"content":"Hi"}}],"usage":null}');
+      expect(exchange.firstTokenAt).toBeDefined();
+      expect(reader.hideLastEvent).toBe(false);
+      reader.onEvent(undefined, usageChunk);
+      expect(reader.hideLastEvent).toBe(hide);
+      reader.onEvent(undefined, '[DONE]');
+      expect(reader.ending).toBe('success');
+      expect(exchange.usage).toMatchObject({ host_in: 40, cache: 32, host_out: 9, reasoning: 4 });
+    }
+  });
+
+  it('ends as an upstream error on an error chunk', () => {
+    const reader = new ChatReader(new Exchange(undefined), false);
+    reader.onEvent(undefined, '{"error":{"message":"overloaded","type":"server_error"}}');
+    expect(reader.ending).toBe('upstream_error');
+  });
+});
