@@ -78,7 +78,12 @@ describe('configuration file', () => {
 
   it('refuses duplicate account names across upstreams', () => {
     const account = { name: 'same', api_key: 'k' };
-    const up = (name: string) => ({ name, protocol: 'openai', base_url: 'http://x/v1', accounts: [account] });
+    const up = (name: string) => ({
+      name,
+      protocol: 'openai',
+      base_url: 'http://x/v1',
+      accounts: [account],
+    });
     expect(messageOf(() => parseConfig({ upstreams: [up('a'), up('b')] }))).toBe(
       'upstreams[1].accounts[0].name: duplicate account name "same"',
     );
@@ -88,11 +93,17 @@ describe('configuration file', () => {
     expect(messageOf(() => parseConfig({ listen: { host: '0.0.0.0' } }))).toMatch(
       /^listen.host: 0.0.0.0 is not a loopback address/,
     );
-    expect(parseConfig({ listen: { host: '0.0.0.0', allow_anonymous: true } }).listen.host).toBe('0.0.0.0');
+    expect(parseConfig({ listen: { host: '0.0.0.0', allow_anonymous: true } }).listen.host).toBe(
+      '0.0.0.0',
+    );
   });
 
   it('TOLLGATE_HOST and TOLLGATE_PORT override listen', () => {
-    const config = loadConfig(file('full2.yaml', FULL), { ...ENV, TOLLGATE_PORT: '9999', TOLLGATE_HOST: '127.0.0.2' });
+    const config = loadConfig(file('full2.yaml', FULL), {
+      ...ENV,
+      TOLLGATE_PORT: '9999',
+      TOLLGATE_HOST: '127.0.0.2',
+    });
     expect(config.listen).toMatchObject({ host: '127.0.0.2', port: 9999 });
   });
 

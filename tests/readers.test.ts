@@ -52,8 +52,14 @@ describe('Responses usage', () => {
   it('reads the type from the data when the event line is missing, and ignores a second terminal', () => {
     const exchange = new Exchange(undefined);
     const reader = new ResponsesReader(exchange);
-    reader.onEvent(undefined, '{"type":"response.completed","response":{"usage":{"input_tokens":7}}}');
-    reader.onEvent(undefined, '{"type":"response.completed","response":{"usage":{"input_tokens":9}}}');
+    reader.onEvent(
+      undefined,
+      '{"type":"response.completed","response":{"usage":{"input_tokens":7}}}',
+    );
+    reader.onEvent(
+      undefined,
+      '{"type":"response.completed","response":{"usage":{"input_tokens":9}}}',
+    );
     expect(exchange.usage.host_in).toBe(7);
   });
 
@@ -71,7 +77,9 @@ describe('Responses usage', () => {
     const reader = new ResponsesReader(exchange);
     responsesEvent(reader, 'response.output_item.done', { item: { type: 'message' } });
     expect(exchange.firstTokenAt).toBeUndefined();
-    responsesEvent(reader, 'response.output_item.done', { item: { type: 'image_generation_call' } });
+    responsesEvent(reader, 'response.output_item.done', {
+      item: { type: 'image_generation_call' },
+    });
     expect(exchange.firstTokenAt).toBeDefined();
   });
 });
@@ -91,7 +99,10 @@ describe('Chat Completions usage', () => {
     for (const hide of [true, false]) {
       const exchange = new Exchange(undefined);
       const reader = new ChatReader(exchange, hide);
-      reader.onEvent(undefined, '{"choices":[{"delta":{"role":"assistant","content":""}}],"usage":null}');
+      reader.onEvent(
+        undefined,
+        '{"choices":[{"delta":{"role":"assistant","content":""}}],"usage":null}',
+      );
       expect(exchange.firstTokenAt).toBeUndefined();
       reader.onEvent(undefined, '{"choices":[{"delta":{"content":"Hi"}}],"usage":null}');
       expect(exchange.firstTokenAt).toBeDefined();
