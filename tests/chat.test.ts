@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_USAGE, startSimulator, type Simulator } from '../simulator/index.js';
 import { openAiConfig, startGateway, type TestGateway } from './support/gateway.js';
@@ -25,13 +26,15 @@ afterEach(() => tg.close());
 const MESSAGES = [{ role: 'user', content: 'hi' }];
 const TEXT = DEFAULT_USAGE.text!;
 
+/** Posts with undici's `request`, which asks for no compression and decodes nothing: the text
+ * is the bytes the gateway sent. */
 async function postChat(body: object) {
-  const res = await fetch(`${tg.url}/v1/chat/completions`, {
+  const res = await request(`${tg.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  return { res, text: await res.text() };
+  return { res: { status: res.statusCode }, text: await res.body.text() };
 }
 
 async function expectTextTokens() {
@@ -57,7 +60,13 @@ describe('streaming chat without include_usage', () => {
       `{"stream_options":{"include_usage":true},${JSON.stringify(body).slice(1)}`,
     );
 
-    // What came down: every chunk but the usage-only one, then [DONE].
+    // What came down: the upstream's bytes, less exactly the usage-only event.
+    const upstreamEvents = Buffer.concat(sent.sent)
+      .toString()
+      .split(/(?<=\n\n)/);
+    const kept = upstreamEvents.filter((event) => !event.includes('"choices":[]'));
+    expect(kept).toHaveLength(upstreamEvents.length - 1);
+    expect(text).toBe(kept.join(''));
     const events = parseSse(text);
     expect(events.at(-1)?.data).toBe('[DONE]');
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e.data));
@@ -98,6 +107,7 @@ describe('streaming chat with include_usage', () => {
     };
     const { text } = await postChat(body);
     expect(sim.requests[0].body.toString()).toBe(JSON.stringify(body));
+    expect(text).toBe(Buffer.concat(sim.requests[0].sent).toString());
     const chunks = parseSse(text)
       .slice(0, -1)
       .map((e) => JSON.parse(e.data));

@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_USAGE,
@@ -242,5 +243,26 @@ describe('the stream reaches the client as the upstream sent it', () => {
     expect(seen).toEqual(eventTypes(text));
     expect(seen.at(-1)).toBe('response.completed');
     expect(seen).toContain('response.image_generation_call.partial_image');
+  });
+
+  it('sends the client exactly the bytes the upstream wrote, compressed ones included', async () => {
+    sim.reset();
+    for (const encoding of [undefined, 'gzip']) {
+      const res = await request(`${tg.url}/v1/responses`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-sim-scenario': 'image',
+          ...(encoding ? { 'accept-encoding': encoding } : {}),
+        },
+        body: JSON.stringify({ model: 'gpt-5.5', input: 'hi', stream: true, tools: IMAGE_TOOL }),
+      });
+      const received = Buffer.from(await res.body.arrayBuffer());
+      const upstream = sim.requests.at(-1)!;
+      expect(res.headers['content-encoding']).toBe(encoding);
+      expect(received.equals(Buffer.concat(upstream.sent))).toBe(true);
+    }
+    const tokens = (await tg.scrape()).sum('tollgate_tokens_total', { token_kind: 'image_out' });
+    expect(tokens).toBe(2 * DEFAULT_USAGE.image!.image_out);
   });
 });

@@ -1,0 +1,296 @@
+import http, {
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chatPlayback } from './chat.js';
+import { ControlError, readControls, type Controls } from './controls.js';
+import { chooseEncoding, ENCODINGS, openBody, type Encoding } from './encoding.js';
+import {
+  defaultFaultError,
+  invalidJsonError,
+  invalidUrlError,
+  missingKeyError,
+  openaiError,
+  serverError,
+} from './errors.js';
+import { FaultBook, type Fault, type StatusFault } from './faults.js';
+import { identityHeaders, rateLimitHeaders } from './headers.js';
+import { requestId } from './ids.js';
+import { JSON_HEADERS, jsonPlayback, play, type Playback } from './playback.js';
+import { compactPlayback, responsesPlayback } from './responses.js';
+import { addTotals, emptyTotals, isRecord, type TokenTotals } from './usage.js';
+
+export type { Fault, StatusFault } from './faults.js';
+export type { Encoding } from './encoding.js';
+export type { TokenKind, TokenTotals } from './usage.js';
+export { CHAT_SCENARIOS, DEFAULT_USAGE, SCENARIOS, type Scenario } from './scenarios.js';
+
+export interface SimulatorOptions {
+  /** Compress answers when the request's `accept-encoding` allows it (default true). */
+  compress?: boolean;
+  /** Encodings to answer in, most preferred first (default `['gzip']`). */
+  encodings?: Encoding[];
+}
+
+/** A request as it reached the simulated upstream. */
+export interface RecordedRequest {
+  method: string;
+  /** Path including the query string. */
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  /** The body parsed as JSON, or `undefined` when it is empty or not JSON. */
+  json: unknown;
+  /** The bearer token of `authorization`, if any. */
+  apiKey: string | undefined;
+  /** The answer's body bytes exactly as written to the socket (compressed when it was). */
+  sent: Buffer[];
+}
+
+/** A simulated OpenAI upstream on 127.0.0.1. */
+export interface Simulator {
+  /** The base URL an upstream config would use: `http://127.0.0.1:PORT/v1`. */
+  readonly url: string;
+  readonly port: number;
+  readonly requests: RecordedRequest[];
+  /** Running sums of the usage the simulator has sent in terminal events and JSON bodies. */
+  readonly reported: TokenTotals;
+  failNext(fault: Fault, times?: number): void;
+  failAccount(apiKey: string, fault: Fault, times?: number): void;
+  /** Forgets recorded requests, reported usage and armed faults. */
+  reset(): void;
+  /** Stops listening and drops every connection, hanging ones included. */
+  close(): Promise<void>;
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const simulator = new SimulatedUpstream(options);
+  await simulator.listen();
+  return simulator;
+}
+
+const MODELS = ['gpt-4.1', 'gpt-4.1-mini', 'gpt-4o', 'gpt-5', 'o4-mini', 'gpt-image-1'];
+
+class SimulatedUpstream implements Simulator {
+  readonly requests: RecordedRequest[] = [];
+  readonly reported = emptyTotals();
+  port = 0;
+  private readonly faults = new FaultBook();
+  private readonly server: http.Server;
+  private readonly encodings: readonly Encoding[];
+  private served = 0;
+
+  constructor(options: SimulatorOptions) {
+    this.encodings = options.compress === false ? [] : checkEncodings(options.encodings);
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => crash(res, error));
+    });
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/v1`;
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => {
+        this.port = (this.server.address() as AddressInfo).port;
+        resolve();
+      });
+    });
+  }
+
+  failNext(fault: Fault, times = 1): void {
+    this.faults.failNext(fault, times);
+  }
+
+  failAccount(apiKey: string, fault: Fault, times = Infinity): void {
+    this.faults.failAccount(apiKey, fault, times);
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    Object.assign(this.reported, emptyTotals());
+    this.faults.clear();
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const startedAt = performance.now();
+    const request = await record(req).catch(() => undefined);
+    // A client that left while sending its body is no simulator bug: just drop the connection.
+    if (!request) return void res.destroy();
+    this.requests.push(request);
+
+    const fault = this.faults.take(request.apiKey);
+    if (fault && 'kind' in fault) {
+      // A `hang` leaves the request unanswered until close() drops the connection.
+      if (fault.kind === 'destroy') req.socket.resetAndDestroy();
+      return;
+    }
+    const answer = fault ? { playback: faultPlayback(fault), delivery: PLAIN } : route(request);
+    await this.send(res, request, startedAt, answer);
+  }
+
+  /** Headers first (rate limits on successes only), then the body, compressed if allowed. */
+  private async send(
+    res: ServerResponse,
+    request: RecordedRequest,
+    startedAt: number,
+    { playback, delivery }: Answer,
+  ): Promise<void> {
+    const headers = {
+      ...identityHeaders(requestId(), startedAt),
+      ...(playback.status < 300 ? rateLimitHeaders(this.served++) : {}),
+      ...playback.headers,
+    };
+    const encoding = chooseEncoding(header(request.headers, 'accept-encoding'), this.encodings);
+    const body = openBody(res, playback.status, headers, {
+      encoding,
+      corrupt: delivery.corrupt,
+      record: request.sent,
+    });
+    await play(body, playback, {
+      delayMs: delivery.delayMs,
+      onUsageSent: (usage) => addTotals(this.reported, usage),
+    });
+  }
+}
+
+/** How the bytes of an answer go out, from the request's `x-sim-*` headers. */
+type Delivery = Pick<Controls, 'delayMs' | 'corrupt'>;
+const PLAIN: Delivery = { delayMs: 0, corrupt: false };
+
+interface Answer {
+  playback: Playback;
+  delivery: Delivery;
+}
+
+type Route = (body: Record<string, unknown>, controls: Controls) => Playback;
+
+const JSON_ROUTES: Record<string, Route> = {
+  'POST /v1/responses': responsesPlayback,
+  'POST /v1/responses/compact': compactPlayback,
+  'POST /v1/chat/completions': chatPlayback,
+};
+
+function route(request: RecordedRequest): Answer {
+  if (request.apiKey === undefined) return plain(jsonPlayback(401, missingKeyError()));
+  const pathname = request.path.split('?')[0];
+  const target = `${request.method} ${pathname}`;
+  if (target === 'GET /v1/models') return plain(jsonPlayback(200, modelList()));
+  if (target === 'POST /v1/echo') return plain(echo(request));
+  const handler = JSON_ROUTES[target];
+  if (!handler) return plain(jsonPlayback(404, invalidUrlError(request.method, pathname)));
+  if (!isRecord(request.json)) return plain(jsonPlayback(400, invalidJsonError()));
+
+  try {
+    const controls = readControls(request.headers);
+    return { playback: handler(request.json, controls), delivery: controls };
+  } catch (error) {
+    if (!(error instanceof ControlError)) throw error;
+    const body = openaiError(error.message, 'invalid_request_error', error.header);
+    return plain(jsonPlayback(400, body));
+  }
+}
+
+function plain(playback: Playback): Answer {
+  return { playback, delivery: PLAIN };
+}
+
+/** A string or Buffer body goes out as is, anything else as JSON. */
+function faultPlayback(fault: StatusFault): Playback {
+  const body = fault.body ?? defaultFaultError(fault.status);
+  const chunk = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  return {
+    status: fault.status,
+    headers: { ...JSON_HEADERS, ...definedHeaders(fault.headers) },
+    frames: [{ chunk }],
+    ending: 'end',
+  };
+}
+
+function definedHeaders(headers: StatusFault['headers'] = {}): Record<string, string> {
+  const entries = Object.entries(headers).filter(([, value]) => value !== undefined);
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
+/** `POST /v1/echo`: the body back, byte for byte, under the request's content-type. */
+function echo(request: RecordedRequest): Playback {
+  const contentType = header(request.headers, 'content-type') ?? 'application/octet-stream';
+  return {
+    status: 200,
+    headers: { 'content-type': contentType },
+    frames: [{ chunk: request.body }],
+    ending: 'end',
+  };
+}
+
+function modelList() {
+  const data = MODELS.map((id) => ({
+    id,
+    object: 'model',
+    created: 1_744_316_542,
+    owned_by: 'system',
+  }));
+  return { object: 'list', data };
+}
+
+async function record(req: IncomingMessage): Promise<RecordedRequest> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  const bearer = /^Bearer\s+(\S+)/i.exec(header(req.headers, 'authorization') ?? '');
+  return {
+    method: req.method ?? 'GET',
+    path: req.url ?? '/',
+    headers: req.headers,
+    body,
+    json: parseJson(body),
+    apiKey: bearer?.[1],
+    sent: [],
+  };
+}
+
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function checkEncodings(encodings: Encoding[] = ['gzip']): readonly Encoding[] {
+  const unknown = encodings.filter((e) => !(ENCODINGS as readonly string[]).includes(e));
+  if (unknown.length > 0) {
+    throw new RangeError(
+      `unknown encodings ${unknown.join(', ')}; expected ${ENCODINGS.join(', ')}`,
+    );
+  }
+  return encodings;
+}
+
+/** A bug in the simulator: say so loudly, and never leave the client waiting. */
+function crash(res: ServerResponse, error: unknown): void {
+  console.error('simulator: request handler failed', error);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(500, JSON_HEADERS).end(JSON.stringify(serverError()));
+}
