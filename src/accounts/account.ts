@@ -12,6 +12,9 @@ export class Account {
   coolingUntil = 0;
   /** Epoch ms until which a 401/403 keeps it out; after that one probe attempt may use it. */
   disabledUntil = 0;
+  /** Set by a 401/403 and cleared by any other answer: while a probe of a once-disabled
+   * account is in flight, no other attempt may use it. */
+  probing = false;
 
   constructor(config: AccountConfig, upstream: string) {
     this.name = config.name;
@@ -21,6 +24,7 @@ export class Account {
   }
 
   isAvailable(now = Date.now()): boolean {
+    if (this.probing && this.inFlight > 0) return false;
     return now >= this.coolingUntil && now >= this.disabledUntil;
   }
 

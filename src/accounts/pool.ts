@@ -69,9 +69,11 @@ export class AccountPool {
     }
     if (status === 401 || status === 403) {
       account.disabledUntil = now + this.config.accounts.disabled_probe_seconds * 1000;
+      account.probing = true;
       return 'disabled';
     }
     account.disabledUntil = 0;
+    account.probing = false;
     return undefined;
   }
 }

@@ -117,7 +117,8 @@ export class Forwarder {
       if (!isRetryableStatus(answer.statusCode) || !canRetry) {
         return this.relay(res, exchange, plan, account, answer);
       }
-      held = await this.holdBack(account, answer);
+      // An error body that cannot be kept leaves the previous held answer as the last one.
+      held = (await this.holdBack(account, answer)) ?? held;
       this.log.warn(
         { request_id: exchange.id, account: account.name, status: answer.statusCode },
         'retrying on another account',
