@@ -145,6 +145,8 @@ export class Gateway {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(body),
         'x-tollgate-request-id': exchange.id,
+        // A refused upload may still be arriving: closing stops reading what nobody will use.
+        ...(res.req.complete ? {} : { connection: 'close' }),
       });
       res.end(body);
     }

@@ -46,6 +46,9 @@ interface HeldAnswer {
   body: Buffer;
 }
 
+/** The status label of an attempt cancelled because the client left. */
+const CLIENT_CLOSED = 499;
+
 /** Error bodies up to this size are kept for passing on after a failed retry. */
 const MAX_HELD_BODY = 1024 * 1024;
 
@@ -157,7 +160,9 @@ export class Forwarder {
       return answer;
     } catch (err) {
       account.inFlight--;
-      this.recordAttempt(exchange, account, undefined);
+      // An attempt cancelled because the client left is no upstream failure: it is labelled
+      // 499 like the exchange, so alerts on `status_code="error"` see only upstream trouble.
+      this.recordAttempt(exchange, account, signal.aborted ? CLIENT_CLOSED : undefined);
       return classifyAttemptError(err);
     }
   }

@@ -93,8 +93,9 @@ export function clientHeaders(
   options: { dropLength: boolean },
 ): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
+  const named = connectionTokens(upstream.connection);
   for (const [name, value] of Object.entries(upstream)) {
-    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
     if (options.dropLength && name === 'content-length') continue;
     headers[name] = value;
   }

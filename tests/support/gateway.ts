@@ -1,3 +1,4 @@
+import { EventEmitter, once } from 'node:events';
 import { parseConfig } from '../../src/config/load.js';
 import { Gateway } from '../../src/gateway.js';
 import { scrape, type Scrape } from './scrape.js';
@@ -12,6 +13,9 @@ export interface TestGateway {
   logs: LogLine[];
   /** The log lines of finished exchanges, in order. */
   exchanges(): LogLine[];
+  /** Resolves with the log line of the next exchange to finish; call it before the cause. Some
+   * endings (a client that left) have no response a test could wait on instead. */
+  nextExchange(): Promise<LogLine>;
   scrape(): Promise<Scrape>;
   close(): Promise<void>;
 }
@@ -34,15 +38,20 @@ export function openAiConfig(baseUrl: string, overrides: Record<string, unknown>
 
 export async function startGateway(rawConfig: unknown): Promise<TestGateway> {
   const logs: LogLine[] = [];
-  const gateway = new Gateway(parseConfig(rawConfig), {
-    logDestination: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) },
-  });
+  const events = new EventEmitter();
+  const write = (text: string) => {
+    const line = JSON.parse(text) as LogLine;
+    logs.push(line);
+    if (line.msg === 'exchange') events.emit('exchange', line);
+  };
+  const gateway = new Gateway(parseConfig(rawConfig), { logDestination: { write } });
   const url = await gateway.listen();
   return {
     gateway,
     url,
     logs,
     exchanges: () => logs.filter((line) => line.msg === 'exchange'),
+    nextExchange: async () => ((await once(events, 'exchange')) as [LogLine])[0],
     scrape: () => scrape(url, gateway.config.metrics.path),
     close: () => gateway.close(),
   };
