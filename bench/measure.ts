@@ -1,0 +1,117 @@
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import { request } from 'undici';
+import { machineBusySeconds } from './proc.js';
+import type { Target, TargetName } from './targets.js';
+import type { Workload } from './workloads.js';
+
+/** One load run of one workload against one target. */
+export interface Run {
+  workload: string;
+  target: TargetName;
+  connections: number;
+  /** Responses received, whatever their status. */
+  requests: number;
+  seconds: number;
+  non2xx: number;
+  /** Connection errors and timeouts: requests that got no response at all. */
+  errors: number;
+  /** Latency of 2xx responses, from the request's first byte sent to the response's last. */
+  p50Ms: number;
+  p99Ms: number;
+  proxyCpuSeconds: number;
+  proxyPeakRssBytes: number;
+  /** CPU seconds of this process, which runs both autocannon and the simulator. */
+  harnessCpuSeconds: number;
+  /** CPU seconds the rest of the machine used meanwhile: other people's builds and tests. */
+  otherCpuSeconds: number;
+}
+
+/** Sends one request and throws unless the answer is a 200 whose body looks right. */
+export async function checkAnswer(target: Target, workload: Workload): Promise<void> {
+  const answer = await request(target.origin + workload.path, {
+    method: workload.method,
+    headers: workload.headers,
+    body: workload.body,
+  });
+  const text = await answer.body.text();
+  if (answer.statusCode === 200 && workload.expect.test(text)) return;
+  throw new Error(
+    `${target.name} answered "${workload.name}" with status ${answer.statusCode}, ` +
+      `expected 200 and a body matching ${workload.expect}:\n${text.slice(0, 1000)}`,
+  );
+}
+
+/** Loads `target` with `workload` for `seconds` and reads what it cost the proxy. */
+export async function measure(
+  target: Target,
+  workload: Workload,
+  connections: number,
+  seconds: number,
+): Promise<Run> {
+  target.assertAlive();
+  const latencies = createHistogram();
+  const proxyCpuBefore = target.probe.cpuSeconds();
+  const harnessBefore = process.cpuUsage();
+  const machineBefore = machineBusySeconds();
+  target.probe.startWindow();
+
+  const result = await load(target, workload, connections, seconds, latencies);
+
+  const proxyPeakRssBytes = target.probe.endWindow();
+  const proxyCpuSeconds = target.probe.cpuSeconds() - proxyCpuBefore;
+  const harness = process.cpuUsage(harnessBefore);
+  const harnessCpuSeconds = (harness.user + harness.system) / 1e6;
+  const machine = machineBusySeconds() - machineBefore;
+  target.assertAlive();
+  return {
+    workload: workload.name,
+    target: target.name,
+    connections,
+    requests: result.requests.total,
+    seconds: result.duration,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    p50Ms: percentileMs(latencies, 50),
+    p99Ms: percentileMs(latencies, 99),
+    proxyCpuSeconds,
+    proxyPeakRssBytes,
+    harnessCpuSeconds,
+    otherCpuSeconds: Math.max(0, machine - proxyCpuSeconds - harnessCpuSeconds),
+  };
+}
+
+/**
+ * Runs autocannon. Its own latency histogram keeps whole milliseconds only, too coarse for a
+ * one-connection run where a request takes well under one, so every 2xx response time (a
+ * float in ms) also goes into a histogram of microseconds.
+ */
+function load(
+  target: Target,
+  workload: Workload,
+  connections: number,
+  seconds: number,
+  latencies: RecordableHistogram,
+): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: target.origin + workload.path,
+        method: workload.method,
+        headers: workload.headers,
+        body: workload.body,
+        connections,
+        duration: seconds,
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+    instance.on('response', (_client, statusCode, _bytes, ms) => {
+      if (statusCode < 200 || statusCode >= 300) return;
+      latencies.record(Math.max(1, Math.round(ms * 1000)));
+    });
+  });
+}
+
+function percentileMs(histogram: RecordableHistogram, percentile: number): number {
+  return histogram.count === 0 ? NaN : histogram.percentile(percentile) / 1000;
+}
