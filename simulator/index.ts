@@ -4,7 +4,17 @@ import http, {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { anthropicRoute, type Routed } from './anthropic-route.js';
+import {
+  anthropicRateLimitHeaders,
+  anthropicRequestId,
+  defaultAnthropicError,
+} from './anthropic-wire.js';
 import { chatPlayback } from './chat.js';
+import { embeddingsPlayback } from './embeddings.js';
+import { defaultGeminiError, GEMINI_JSON_HEADERS } from './gemini.js';
+import { geminiRoute } from './gemini-route.js';
+import { imagesPlayback, readImageForm } from './images.js';
 import { ControlError, readControls, type Controls } from './controls.js';
 import { chooseEncoding, ENCODINGS, openBody, type Encoding } from './encoding.js';
 import {
@@ -43,16 +53,19 @@ export interface RecordedRequest {
   body: Buffer;
   /** The body parsed as JSON, or `undefined` when it is empty or not JSON. */
   json: unknown;
-  /** The bearer token of `authorization`, if any. */
+  /** The key the request presents: the bearer token of `authorization`, `x-api-key`
+   * (Anthropic), `x-goog-api-key` or `?key=` (Gemini). */
   apiKey: string | undefined;
   /** The answer's body bytes exactly as written to the socket (compressed when it was). */
   sent: Buffer[];
 }
 
-/** A simulated OpenAI upstream on 127.0.0.1. */
+/** A simulated upstream on 127.0.0.1 speaking OpenAI, Anthropic and Gemini. */
 export interface Simulator {
-  /** The base URL an upstream config would use: `http://127.0.0.1:PORT/v1`. */
+  /** The base URL an OpenAI or Anthropic upstream config would use: `http://127.0.0.1:PORT/v1`. */
   readonly url: string;
+  /** The base URL a Gemini upstream config would use: `http://127.0.0.1:PORT/v1beta`. */
+  readonly geminiUrl: string;
   readonly port: number;
   readonly requests: RecordedRequest[];
   /** Running sums of the usage the simulator has sent in terminal events and JSON bodies. */
@@ -93,6 +106,10 @@ class SimulatedUpstream implements Simulator {
     return `http://127.0.0.1:${this.port}/v1`;
   }
 
+  get geminiUrl(): string {
+    return `http://127.0.0.1:${this.port}/v1beta`;
+  }
+
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
@@ -131,14 +148,17 @@ class SimulatedUpstream implements Simulator {
     if (!request) return void res.destroy();
     this.requests.push(request);
 
+    const protocol = protocolOf(request);
     const fault = this.faults.take(request.apiKey);
     if (fault && 'kind' in fault) {
       // A `hang` leaves the request unanswered until close() drops the connection.
       if (fault.kind === 'destroy') req.socket.resetAndDestroy();
       return;
     }
-    const answer = fault ? { playback: faultPlayback(fault), delivery: PLAIN } : route(request);
-    await this.send(res, request, startedAt, answer);
+    const answer = fault
+      ? { playback: faultPlayback(fault, protocol), delivery: PLAIN }
+      : await route(request, protocol);
+    await this.send(res, request, startedAt, protocol, answer);
   }
 
   /** Headers first (rate limits on successes only), then the body, compressed if allowed. */
@@ -146,11 +166,12 @@ class SimulatedUpstream implements Simulator {
     res: ServerResponse,
     request: RecordedRequest,
     startedAt: number,
+    protocol: SimProtocol,
     { playback, delivery }: Answer,
   ): Promise<void> {
+    const ok = playback.status < 300;
     const headers = {
-      ...identityHeaders(requestId(), startedAt),
-      ...(playback.status < 300 ? rateLimitHeaders(this.served++) : {}),
+      ...protocolHeaders(protocol, startedAt, ok ? this.served++ : undefined),
       ...playback.headers,
     };
     const encoding = chooseEncoding(header(request.headers, 'accept-encoding'), this.encodings);
@@ -181,9 +202,29 @@ const JSON_ROUTES: Record<string, Route> = {
   'POST /v1/responses': responsesPlayback,
   'POST /v1/responses/compact': compactPlayback,
   'POST /v1/chat/completions': chatPlayback,
+  'POST /v1/images/generations': (body, controls) => imagesPlayback('generation', body, controls),
+  'POST /v1/images/edits': (body, controls) => imagesPlayback('edit', body, controls),
+  'POST /v1/embeddings': embeddingsPlayback,
 };
 
-function route(request: RecordedRequest): Answer {
+/** The protocols the simulator speaks; each answers errors and headers its own way. */
+type SimProtocol = 'openai' | 'anthropic' | 'gemini';
+
+/** Gemini lives under `/v1beta`; Anthropic's clients always send `anthropic-version`. */
+function protocolOf(request: RecordedRequest): SimProtocol {
+  if (request.path.startsWith('/v1beta/')) return 'gemini';
+  const anthropic =
+    request.path.startsWith('/v1/messages') || request.headers['anthropic-version'] !== undefined;
+  return anthropic ? 'anthropic' : 'openai';
+}
+
+async function route(request: RecordedRequest, protocol: SimProtocol): Promise<Answer> {
+  if (protocol === 'openai') return openaiRoute(request);
+  const [playback, controls] = (protocol === 'anthropic' ? anthropicRoute : geminiRoute)(request);
+  return { playback, delivery: controls ?? PLAIN };
+}
+
+async function openaiRoute(request: RecordedRequest): Promise<Answer> {
   if (request.apiKey === undefined) return plain(jsonPlayback(401, missingKeyError()));
   const pathname = request.path.split('?')[0];
   const target = `${request.method} ${pathname}`;
@@ -191,6 +232,11 @@ function route(request: RecordedRequest): Answer {
   if (target === 'POST /v1/echo') return plain(echo(request));
   const handler = JSON_ROUTES[target];
   if (!handler) return plain(jsonPlayback(404, invalidUrlError(request.method, pathname)));
+  // Image edits come as a multipart form.
+  if (target === 'POST /v1/images/edits' && !isRecord(request.json)) {
+    const type = header(request.headers, 'content-type') ?? '';
+    request.json = await readImageForm(request.body, type);
+  }
   if (!isRecord(request.json)) return plain(jsonPlayback(400, invalidJsonError()));
 
   try {
@@ -207,13 +253,44 @@ function plain(playback: Playback): Answer {
   return { playback, delivery: PLAIN };
 }
 
+/** The headers that identify an answer and, on successes (`served` given), its account's rate
+ * limits, as each provider sends them. Gemini's API sends no rate-limit headers. */
+function protocolHeaders(
+  protocol: SimProtocol,
+  startedAt: number,
+  served: number | undefined,
+): Record<string, string> {
+  const ms = Math.round(performance.now() - startedAt);
+  if (protocol === 'anthropic') {
+    return {
+      'request-id': anthropicRequestId(),
+      'anthropic-organization-id': '5a8f0c4e-3b1d-4f6a-9c2e-7d1b0e9a4c31',
+      ...(served === undefined ? {} : anthropicRateLimitHeaders(served)),
+    };
+  }
+  if (protocol === 'gemini') return { 'server-timing': `gfet4t7; dur=${ms}`, vary: 'Origin' };
+  return {
+    ...identityHeaders(requestId(), startedAt),
+    ...(served === undefined ? {} : rateLimitHeaders(served)),
+  };
+}
+
+const DEFAULT_FAULT_ERROR = {
+  openai: defaultFaultError,
+  anthropic: defaultAnthropicError,
+  gemini: defaultGeminiError,
+};
+
 /** A string or Buffer body goes out as is, anything else as JSON. */
-function faultPlayback(fault: StatusFault): Playback {
-  const body = fault.body ?? defaultFaultError(fault.status);
+function faultPlayback(fault: StatusFault, protocol: SimProtocol): Playback {
+  const body = fault.body ?? DEFAULT_FAULT_ERROR[protocol](fault.status);
   const chunk = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   return {
     status: fault.status,
-    headers: { ...JSON_HEADERS, ...definedHeaders(fault.headers) },
+    headers: {
+      ...(protocol === 'gemini' ? GEMINI_JSON_HEADERS : JSON_HEADERS),
+      ...definedHeaders(fault.headers),
+    },
     frames: [{ chunk }],
     ending: 'end',
   };
@@ -250,13 +327,19 @@ async function record(req: IncomingMessage): Promise<RecordedRequest> {
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const body = Buffer.concat(chunks);
   const bearer = /^Bearer\s+(\S+)/i.exec(header(req.headers, 'authorization') ?? '');
+  const queryKey = new URL(req.url ?? '/', 'http://simulator').searchParams.get('key');
   return {
     method: req.method ?? 'GET',
     path: req.url ?? '/',
     headers: req.headers,
     body,
     json: parseJson(body),
-    apiKey: bearer?.[1],
+    apiKey:
+      bearer?.[1] ??
+      header(req.headers, 'x-api-key') ??
+      header(req.headers, 'x-goog-api-key') ??
+      queryKey ??
+      undefined,
     sent: [],
   };
 }

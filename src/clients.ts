@@ -20,22 +20,27 @@ export class ClientAuth {
   }
 
   /** The client's name, `anonymous` when keys are off, or undefined for a missing or wrong key. */
-  identify(headers: IncomingHttpHeaders): string | undefined {
+  identify(headers: IncomingHttpHeaders, query = ''): string | undefined {
     if (!this.enabled) return LabelValue.anonymousClient;
-    const key = presentedKey(headers);
+    const key = presentedKey(headers) ?? new URLSearchParams(query).get('key') ?? undefined;
     return key === undefined ? undefined : this.byDigest.get(digest(key));
   }
 }
 
-/** The key a client presents: `Authorization: Bearer <key>`, or `x-api-key: <key>`. */
+/** The key a client presents in a header: `Authorization: Bearer <key>` (OpenAI, and some
+ * Anthropic set-ups), `x-api-key` (Anthropic) or `x-goog-api-key` (Gemini). Gemini clients may
+ * instead put it in the query string as `?key=`. */
 function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   const auth = headers.authorization;
   if (auth) {
     const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
     return match?.[1];
   }
-  const apiKey = headers['x-api-key'];
-  return typeof apiKey === 'string' ? apiKey : undefined;
+  for (const name of ['x-api-key', 'x-goog-api-key']) {
+    const value = headers[name];
+    if (typeof value === 'string') return value;
+  }
+  return undefined;
 }
 
 function digest(key: string): string {

@@ -6,6 +6,7 @@
 
 export type GatewayErrorCode =
   | 'invalid_json'
+  | 'invalid_form'
   | 'unsupported_content_type'
   | 'body_too_large'
   | 'invalid_client_key'
@@ -19,6 +20,7 @@ export type GatewayErrorCode =
 
 const STATUS: Record<GatewayErrorCode, number> = {
   invalid_json: 400,
+  invalid_form: 400,
   unsupported_content_type: 415,
   body_too_large: 413,
   invalid_client_key: 401,
@@ -29,21 +31,6 @@ const STATUS: Record<GatewayErrorCode, number> = {
   upstream_unreachable: 502,
   upstream_timeout: 504,
   internal_error: 500,
-};
-
-/** OpenAI's error `type` for each code, so SDKs map them to their usual exception classes. */
-const OPENAI_TYPE: Record<GatewayErrorCode, string> = {
-  invalid_json: 'invalid_request_error',
-  unsupported_content_type: 'invalid_request_error',
-  body_too_large: 'invalid_request_error',
-  invalid_client_key: 'invalid_request_error',
-  unknown_route: 'invalid_request_error',
-  invalid_path: 'invalid_request_error',
-  no_account_available: 'server_error',
-  no_upstream: 'invalid_request_error',
-  upstream_unreachable: 'server_error',
-  upstream_timeout: 'server_error',
-  internal_error: 'server_error',
 };
 
 export class GatewayError extends Error {
@@ -61,11 +48,4 @@ export class GatewayError extends Error {
   get isRejection(): boolean {
     return this.code !== 'upstream_unreachable' && this.code !== 'upstream_timeout';
   }
-}
-
-/** The error body in OpenAI's shape: `{"error":{"message","type","param","code"}}`. */
-export function openAiErrorBody(error: GatewayError): object {
-  return {
-    error: { message: error.message, type: OPENAI_TYPE[error.code], param: null, code: error.code },
-  };
 }

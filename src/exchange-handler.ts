@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Context } from 'koa';
 import type { ClientAuth } from './clients.js';
 import type { Config } from './config/schema.js';
@@ -6,13 +7,16 @@ import { GatewayError } from './errors.js';
 import { readBody } from './http/read-body.js';
 import type { Logger } from './log.js';
 import type { Meter } from './meter.js';
-import { prepareOpenAi } from './protocols/openai/prepare.js';
-import { VERSION_PREFIX, type RouteSpec } from './routes.js';
+import { PROTOCOLS } from './protocols/index.js';
+import type { RouteEntry, RouteSpec } from './routes.js';
 import type { FailFn, Forwarder } from './upstream/forward.js';
 import type { UpstreamSelector } from './upstream/select.js';
+import { ExchangeTrace } from './telemetry/exchange-trace.js';
 import { LabelValue } from './telemetry/vocabulary.js';
 
 export interface HandlerDeps {
+  /** Set when traces are exported. */
+  tracer?: Tracer;
   config: Config;
   auth: ClientAuth;
   meter: Meter;
@@ -27,12 +31,16 @@ export interface HandlerDeps {
  * client, read and inspect the body, choose the upstream, forward. Koa's own response handling
  * is bypassed (`ctx.respond = false`): answers stream straight to the socket.
  */
-export function exchangeHandler(route: RouteSpec, deps: HandlerDeps) {
+export function exchangeHandler(resolve: RouteEntry['resolve'], deps: HandlerDeps) {
   return async (ctx: Context): Promise<void> => {
     ctx.respond = false;
+    const route = resolve(ctx.params ?? {}, ctx.req.headers);
     const exchange = new Exchange(requestIdFrom(ctx.get('x-request-id')));
     exchange.route = route.template;
     exchange.operation = route.operation;
+    exchange.protocol = route.protocol;
+    exchange.provider = PROTOCOLS[route.protocol].provider;
+    if (deps.tracer) exchange.trace = new ExchangeTrace(deps.tracer, ctx.req, ctx.path);
     deps.meter.started(exchange);
 
     try {
@@ -46,7 +54,7 @@ export function exchangeHandler(route: RouteSpec, deps: HandlerDeps) {
 
 async function handle(ctx: Context, route: RouteSpec, exchange: Exchange, deps: HandlerDeps) {
   // Step 1: who is calling.
-  const client = deps.auth.identify(ctx.req.headers);
+  const client = deps.auth.identify(ctx.req.headers, ctx.querystring);
   if (client === undefined) {
     exchange.client = LabelValue.unauthenticatedClient;
     throw new GatewayError('invalid_client_key', 'Missing or invalid client key.');
@@ -54,12 +62,15 @@ async function handle(ctx: Context, route: RouteSpec, exchange: Exchange, deps: 
   exchange.client = client;
 
   // Step 2: what is asked.
-  const path = upstreamPath(ctx, route);
+  const protocol = PROTOCOLS[route.protocol];
+  const path = upstreamPath(ctx, protocol.versionPrefix);
   const raw = await readBody(ctx.req, deps.config.limits.max_body_bytes);
-  const prepared = prepareOpenAi(route, exchange, ctx.req.headers, raw);
+  const request = { headers: ctx.req.headers, body: raw, params: ctx.params ?? {} };
+  const prepared = await protocol.prepare(route, exchange, request);
 
-  // Step 3: where it goes.
-  const model = route.kind === 'unmetered' ? undefined : (exchange.model ?? '');
+  // Step 3: where it goes. A metered request without a model only fits an upstream that takes
+  // every model; an unmetered one goes by its model when it names one.
+  const model = exchange.metered ? (exchange.model ?? '') : exchange.model;
   const upstream = deps.selector.select(route.protocol, model);
   if (!upstream) {
     const named = exchange.model ? `model "${exchange.model.slice(0, 200)}"` : 'this request';
@@ -71,14 +82,14 @@ async function handle(ctx: Context, route: RouteSpec, exchange: Exchange, deps: 
     method: ctx.method,
     path,
     clientHeaders: ctx.req.headers,
+    credential: protocol.credential,
     ...prepared,
   });
 }
 
 /** The path after the version prefix, with the query string, refusing dot segments: the
  * upstream URL is `base_url` plus this, and a request must never climb out of `base_url`. */
-function upstreamPath(ctx: Context, route: RouteSpec): string {
-  const prefix = VERSION_PREFIX[route.protocol];
+function upstreamPath(ctx: Context, prefix: string): string {
   const rest = ctx.path.slice(prefix.length);
   let decoded: string;
   try {
@@ -89,7 +100,26 @@ function upstreamPath(ctx: Context, route: RouteSpec): string {
   if (/(^|\/)\.\.?(\/|$)/.test(decoded) || decoded.includes('\\')) {
     throw new GatewayError('invalid_path', 'The request path may not contain dot segments.');
   }
-  return rest + (ctx.querystring ? `?${ctx.querystring}` : '');
+  const query = withoutClientKey(ctx.querystring);
+  return rest + (query ? `?${query}` : '');
+}
+
+/** Drops `key=` (a Gemini client's key) from the query string; every other parameter stays
+ * byte for byte as the client wrote it. */
+function withoutClientKey(query: string): string {
+  if (!query) return query;
+  return query
+    .split('&')
+    .filter((pair) => safeDecode(pair.split('=')[0]) !== 'key')
+    .join('&');
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
 }
 
 /** A client-supplied request id is reused when it is short and plain; otherwise we make one. */

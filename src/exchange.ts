@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { ExchangeTrace } from './telemetry/exchange-trace.js';
+import type { ProtocolName } from './protocols/protocol.js';
 import { emptyUsage, type Usage } from './usage.js';
 import {
   LabelValue,
@@ -34,11 +36,18 @@ export class Exchange {
   account: string = LabelValue.noAccount;
   stream = false;
   imageRequest = false;
+  /** Images API: a picture came back and the upstream reported no usage for it. */
+  imageWithoutUsage = false;
   /** Exchanges on metered routes count tokens and durations; pass-through ones only requests. */
   metered = false;
   operation = 'chat';
+  /** The protocol the client speaks: Tollgate's own errors answer in its shape. */
+  protocol: ProtocolName = 'openai';
   provider = 'openai';
   upstreamRequestId?: string;
+  /** The model and response id the upstream reported, when the protocol reader saw them. */
+  responseModel?: string;
+  responseId?: string;
   /** The status Tollgate sent to the client, once headers are written. */
   statusCode?: number;
   firstTokenAt?: number;
@@ -50,6 +59,8 @@ export class Exchange {
   imageReason?: ImageReason;
   /** Error class for telemetry (`error.type`): a short code, never a message. */
   errorType?: string;
+  /** The exchange's spans, when tracing is on. */
+  trace?: ExchangeTrace;
 
   constructor(requestId: string | undefined) {
     this.id = requestId ?? randomUUID();
@@ -89,7 +100,8 @@ export class Exchange {
   }
 
   private decideImageOutcome(): void {
-    const produced = this.outcome === 'success' && this.usage.image_out > 0;
+    const produced =
+      this.outcome === 'success' && (this.usage.image_out > 0 || this.imageWithoutUsage);
     this.imageOutcome = produced ? 'success' : 'failed';
     if (this.route === '/v1/responses/compact') this.imageReason = 'compact_route';
     else if (produced) this.imageReason = 'completed';

@@ -5,23 +5,41 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { DestinationStream } from 'pino';
 import { AccountPool } from './accounts/pool.js';
+import { adminRouter } from './admin/routes.js';
 import { ClientAuth } from './clients.js';
 import type { Config } from './config/schema.js';
-import { GatewayError, openAiErrorBody } from './errors.js';
+import { GatewayError } from './errors.js';
 import { Exchange } from './exchange.js';
 import { exchangeHandler, type HandlerDeps } from './exchange-handler.js';
 import { createLogger, type Logger } from './log.js';
 import { Meter } from './meter.js';
-import { OPENAI_ROUTES, PASS_THROUGH_ROUTE } from './routes.js';
+import { CostEstimator } from './pricing/cost.js';
+import { loadPricingTable } from './pricing/table.js';
+import { PROTOCOLS } from './protocols/index.js';
+import { protocolOfPath, ROUTE_TABLE } from './routes.js';
+import { ExchangeTrace } from './telemetry/exchange-trace.js';
 import { Metrics } from './telemetry/metrics.js';
 import { ModelLabels } from './telemetry/model-labels.js';
+import { createTracing, type Tracing } from './telemetry/tracing.js';
 import { LabelValue } from './telemetry/vocabulary.js';
 import { Forwarder } from './upstream/forward.js';
 import { UpstreamSelector } from './upstream/select.js';
+import { openConfiguredStore } from './store/open-store.js';
+import type { UsageStore } from './store/usage-store.js';
+
+/** Errors of a client's socket that say only that the client went away. */
+const SOCKET_ERRORS = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
 
 export interface GatewayOptions {
   /** Where log lines go; stdout when absent. */
   logDestination?: DestinationStream;
+  /** The environment the OpenTelemetry `OTEL_*` variables are read from; process.env by default. */
+  env?: Record<string, string | undefined>;
 }
 
 /**
@@ -35,7 +53,10 @@ export class Gateway {
   private readonly meter: Meter;
   private readonly forwarder: Forwarder;
   private readonly app = new Koa();
+  private readonly tracing?: Tracing;
   private server?: Server;
+  private closing?: Promise<void>;
+  private usageStore?: UsageStore;
 
   constructor(
     readonly config: Config,
@@ -43,12 +64,16 @@ export class Gateway {
   ) {
     this.log = createLogger(config.log.level, options.logDestination);
     this.pool = new AccountPool(config);
-    this.metrics = new Metrics(this.pool);
+    const env = options.env ?? process.env;
+    this.metrics = new Metrics(this.pool, env);
+    this.tracing = createTracing(env);
     const models = new ModelLabels(config.metrics.model_labels, config.metrics.max_models);
-    this.meter = new Meter(this.metrics, models, this.log);
+    const costs = new CostEstimator(loadPricingTable(config.pricing.path), this.log);
+    this.meter = new Meter(this.metrics, models, this.log, costs);
     const fail = this.fail.bind(this);
     this.forwarder = new Forwarder(config, this.pool, this.meter, this.log, fail);
     this.buildApp({
+      tracer: this.tracing?.tracer,
       config,
       auth: new ClientAuth(config.clients),
       meter: this.meter,
@@ -59,8 +84,11 @@ export class Gateway {
     });
   }
 
-  /** Starts listening; resolves with the base URL once the port is bound. */
+  /** Opens the usage store, then starts listening; resolves with the base URL once the port is
+   * bound. */
   async listen(): Promise<string> {
+    this.usageStore = await openConfiguredStore(this.config, this.log);
+    this.meter.useStore(this.usageStore);
     const { host, port } = this.config.listen;
     this.server = this.app.listen(port, host);
     await once(this.server, 'listening');
@@ -72,6 +100,11 @@ export class Gateway {
     return url;
   }
 
+  /** The usage store; undefined before `listen` and while storage is disabled. */
+  get store(): UsageStore | undefined {
+    return this.usageStore;
+  }
+
   get url(): string {
     const address = this.server?.address() as AddressInfo | null;
     if (!address) throw new Error('the gateway is not listening');
@@ -79,7 +112,13 @@ export class Gateway {
     return `http://${host}:${address.port}`;
   }
 
-  async close(): Promise<void> {
+  /** Stops serving and flushes what is pending. Safe to call more than once. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     if (this.server) {
       const closed = once(this.server, 'close');
       this.server.close();
@@ -87,7 +126,10 @@ export class Gateway {
       await closed;
     }
     await this.forwarder.close();
+    // Every exchange has ended by now: the last write holds all of them.
+    await this.usageStore?.close();
     await this.metrics.shutdown();
+    await this.tracing?.shutdown();
   }
 
   private buildApp(deps: HandlerDeps): void {
@@ -103,24 +145,35 @@ export class Gateway {
       ctx.respond = false;
       this.metrics.scrape(ctx.req, ctx.res);
     });
-    for (const route of OPENAI_ROUTES) {
-      const handler = exchangeHandler(route, deps);
-      if (route.method === 'GET') router.get(route.template, handler);
-      else router.post(route.template, handler);
+    for (const entry of ROUTE_TABLE) {
+      const handler = exchangeHandler(entry.resolve, deps);
+      if (entry.method === 'GET') router.get(entry.path, handler);
+      else if (entry.method === 'POST') router.post(entry.path, handler);
+      else router.all(entry.path, handler);
     }
-    router.all('/v1/{*rest}', exchangeHandler(PASS_THROUGH_ROUTE, deps));
 
+    const admin = { pool: this.pool, store: () => this.usageStore, token: this.config.admin.token };
+    this.app.use(adminRouter(admin).routes());
     this.app.use(router.routes());
+    // Koa's default prints stack traces to stderr; a client that hangs up mid-answer is routine
+    // for a gateway, so socket errors are a debug line and everything else a JSON error line.
+    this.app.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code && SOCKET_ERRORS.has(err.code))
+        this.log.debug({ code: err.code }, 'client socket');
+      else this.log.error({ err }, 'unhandled error in the HTTP layer');
+    });
     this.app.use((ctx) => {
       ctx.respond = false;
       this.unknownRoute(ctx.res, ctx.method, ctx.path);
     });
   }
 
-  /** Any path outside the routes above: refused in the OpenAI shape and counted as rejected. */
+  /** Any path outside the routes above: refused in the caller's protocol and counted as rejected. */
   private unknownRoute(res: ServerResponse, method: string, path: string): void {
     const exchange = new Exchange(undefined);
     exchange.route = LabelValue.unmatchedRoute;
+    exchange.protocol = protocolOfPath(path, res.req.headers);
+    if (this.tracing) exchange.trace = new ExchangeTrace(this.tracing.tracer, res.req, path);
     this.meter.started(exchange);
     const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
     this.fail(
@@ -139,7 +192,7 @@ export class Gateway {
   ): void {
     const outcome = error.isRejection ? 'rejected' : 'unreachable';
     if (!res.headersSent && !res.destroyed) {
-      const body = JSON.stringify(openAiErrorBody(error));
+      const body = JSON.stringify(PROTOCOLS[exchange.protocol].errorBody(error));
       exchange.statusCode = error.status;
       res.writeHead(error.status, {
         'content-type': 'application/json',

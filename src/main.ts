@@ -1,12 +1,18 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.js';
 import { Gateway } from './gateway.js';
+import { importHistoryCommand } from './cli/import-history.js';
 
 /**
- * `npm start [-- --config FILE]`: loads the configuration, starts the gateway, and shuts down
- * cleanly on SIGINT or SIGTERM. A configuration problem prints one line and exits with code 2.
+ * `npm start [-- --config FILE]` (or `tollgate [--config FILE]`): loads the configuration, starts
+ * the gateway, and shuts down cleanly on SIGINT or SIGTERM. A configuration problem prints one
+ * line and exits with code 2. `tollgate import-history FILE` imports a codex-proxy usage history
+ * instead.
  */
 async function main(): Promise<void> {
+  if (process.argv[2] === 'import-history') {
+    process.exit(await importHistoryCommand(process.argv.slice(3)));
+  }
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
   const path = values.config ?? process.env.TOLLGATE_CONFIG;
 
@@ -23,9 +29,15 @@ async function main(): Promise<void> {
   }
   await gateway.listen();
 
+  // Closing flushes the usage store: exiting before it resolves would lose the last second.
   const stop = async (signal: string) => {
     gateway.log.info({ signal }, 'shutting down');
-    await gateway.close();
+    try {
+      await gateway.close();
+    } catch (err) {
+      gateway.log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));

@@ -1,6 +1,8 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { Exchange } from './exchange.js';
 import type { Logger } from './log.js';
+import type { CostEstimator } from './pricing/cost.js';
+import type { UsageStore } from './store/usage-store.js';
 import type { Metrics } from './telemetry/metrics.js';
 import type { ModelLabels } from './telemetry/model-labels.js';
 import {
@@ -12,15 +14,24 @@ import {
 } from './telemetry/vocabulary.js';
 
 /**
- * Turns a finished exchange into telemetry: metrics and the exchange's log line. Called exactly
- * once per exchange; it never throws, because a metering bug must not reach a client.
+ * Turns a finished exchange into telemetry: metrics, its estimated cost, the exchange's log line
+ * and the usage store. Called exactly once per exchange; it never throws, because a metering bug
+ * must not reach a client.
  */
 export class Meter {
+  private store?: UsageStore;
+
   constructor(
     private readonly metrics: Metrics,
     private readonly models: ModelLabels,
     private readonly log: Logger,
+    private readonly costs?: CostEstimator,
   ) {}
+
+  /** The usage store, once it is open (it opens asynchronously, before the gateway listens). */
+  useStore(store: UsageStore | undefined): void {
+    this.store = store;
+  }
 
   /** An exchange has started: it shows in `tollgate_requests_active` until it ends. */
   started(exchange: Exchange): void {
@@ -44,10 +55,27 @@ export class Meter {
       this.metrics.requestsActive.add(-1, { [Attr.route]: exchange.route });
       const model = this.models.label(exchange.model);
       this.recordMetrics(exchange, model);
+      const cost = this.recordCost(exchange, model);
+      exchange.trace?.finish(exchange);
       this.writeLogLine(exchange, model);
+      this.store?.record(exchange, cost);
     } catch (err) {
       this.log.error({ err, request_id: exchange.id }, 'metering failed');
     }
+  }
+
+  /** The exchange's estimated USD, counted in `tollgate_cost_usd_total` when above 0. */
+  private recordCost(exchange: Exchange, model: string): number {
+    if (!exchange.metered || !this.costs) return 0;
+    const cost = this.costs.cost(exchange.model, exchange.usage);
+    if (cost > 0) {
+      this.metrics.costUsd.add(cost, {
+        [Attr.model]: model,
+        [Attr.account]: exchange.account,
+        [Attr.client]: exchange.client,
+      });
+    }
+    return cost;
   }
 
   private recordMetrics(exchange: Exchange, model: string): void {
@@ -122,6 +150,7 @@ export class Meter {
       {
         request_id: exchange.id,
         upstream_request_id: exchange.upstreamRequestId,
+        trace_id: exchange.trace?.traceId,
         route: exchange.route,
         model,
         account: exchange.account,

@@ -35,6 +35,7 @@ const WHO = ['route', 'model', 'account', 'client'];
 const CONTRACT: Record<string, { type: string; labels: string[] }> = {
   tollgate_requests_total: { type: 'counter', labels: [...WHO, 'outcome', 'status_code'] },
   tollgate_tokens_total: { type: 'counter', labels: [...WHO, 'token_kind'] },
+  tollgate_cost_usd_total: { type: 'counter', labels: ['model', 'account', 'client'] },
   tollgate_request_duration_seconds: {
     type: 'histogram',
     labels: [...WHO, 'outcome', 'image_outcome'],
@@ -43,6 +44,11 @@ const CONTRACT: Record<string, { type: string; labels: string[] }> = {
   tollgate_upstream_attempts_total: { type: 'counter', labels: ['account', 'status_code'] },
   tollgate_requests_active: { type: 'gauge', labels: ['route'] },
   tollgate_account_available: { type: 'gauge', labels: ['account'] },
+  tollgate_account_ratelimit_remaining: { type: 'gauge', labels: ['account', 'resource'] },
+  tollgate_account_ratelimit_limit: { type: 'gauge', labels: ['account', 'resource'] },
+  tollgate_account_ratelimit_reset_seconds: { type: 'gauge', labels: ['account', 'resource'] },
+  tollgate_account_quota_used_ratio: { type: 'gauge', labels: ['account', 'window'] },
+  tollgate_account_quota_reset_seconds: { type: 'gauge', labels: ['account', 'window'] },
   gen_ai_client_token_usage: {
     type: 'histogram',
     labels: [
@@ -58,6 +64,15 @@ const CONTRACT: Record<string, { type: string; labels: string[] }> = {
   },
 };
 
+const CODEX_HEADERS = {
+  'x-codex-primary-used-percent': '12',
+  'x-codex-primary-window-minutes': '300',
+  'x-codex-primary-reset-at': String(Math.floor(Date.now() / 1000) + 600),
+  'x-codex-secondary-used-percent': '3',
+  'x-codex-secondary-window-minutes': '10080',
+  'x-codex-secondary-reset-at': String(Math.floor(Date.now() / 1000) + 6000),
+};
+
 function bucketBounds(bounds: readonly number[]): string[] {
   return [...bounds.map(String), '+Inf'];
 }
@@ -65,6 +80,9 @@ function bucketBounds(bounds: readonly number[]): string[] {
 describe('series names, types and label sets', () => {
   it('match the documented contract after a streamed exchange', async () => {
     tg = await startGateway(openAiConfig(sim.url));
+    // An answer from the Codex backend also states its quota windows.
+    sim.failNext({ status: 200, headers: CODEX_HEADERS, body: { status: 'completed' } });
+    await respond('gpt-5.5');
     await respond('gpt-5.5');
     const scrape = await tg.scrape();
     for (const [name, { type, labels }] of Object.entries(CONTRACT)) {

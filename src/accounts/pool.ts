@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '../config/schema.js';
 import { Account } from './account.js';
 import { restFromHeaders } from './cooldown.js';
+import { LimitsBook, readLimits } from './quota.js';
 
 /** What happened to an account, for span events and logs. */
 export type AccountEvent = 'cooldown' | 'disabled';
@@ -14,6 +15,8 @@ export type AccountEvent = 'cooldown' | 'disabled';
 export class AccountPool {
   private readonly byUpstream = new Map<string, Account[]>();
   private readonly turn = new Map<string, number>();
+  /** The rate limits and quota windows each account's upstream last stated. */
+  readonly limits = new LimitsBook();
 
   constructor(private readonly config: Config) {
     for (const upstream of config.upstreams) {
@@ -54,14 +57,16 @@ export class AccountPool {
     return accounts.filter((a) => !tried.has(a) && a.isAvailable(now));
   }
 
-  /** Updates an account from an upstream status: 429 rests it, 401/403 disables it until a
-   * later probe, and any other answer proves its credential works again. */
+  /** Updates an account from an upstream answer: its limit headers are noted, 429 rests it,
+   * 401/403 disables it until a later probe, and any other answer proves its credential works
+   * again. */
   onStatus(
     account: Account,
     status: number,
     headers: IncomingHttpHeaders,
   ): AccountEvent | undefined {
     const now = Date.now();
+    this.limits.record(account.name, readLimits(headers, now));
     if (status === 429) {
       const rest = restFromHeaders(headers, now) ?? this.config.accounts.cooldown_seconds * 1000;
       account.coolingUntil = now + rest;

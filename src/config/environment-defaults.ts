@@ -10,6 +10,18 @@ const PROVIDERS = [
     env: 'OPENAI_API_KEY',
     baseUrl: 'https://api.openai.com/v1',
   },
+  {
+    name: 'anthropic',
+    protocol: 'anthropic',
+    env: 'ANTHROPIC_API_KEY',
+    baseUrl: 'https://api.anthropic.com/v1',
+  },
+  {
+    name: 'gemini',
+    protocol: 'gemini',
+    env: 'GEMINI_API_KEY',
+    baseUrl: 'https://generativelanguage.googleapis.com/v1beta',
+  },
 ] as const;
 
 export function defaultsFromEnvironment(env: Record<string, string | undefined>): unknown {

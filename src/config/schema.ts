@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROTOCOL_NAMES } from '../protocols/protocol.js';
 
 /**
  * The shape of Tollgate's YAML configuration, with every default. Validation happens once at
@@ -21,7 +22,7 @@ const account = z.strictObject({
 
 const upstream = z.strictObject({
   name,
-  protocol: z.enum(['openai']),
+  protocol: z.enum(PROTOCOL_NAMES),
   base_url: z.url({ protocol: /^https?$/ }),
   models: z.array(z.string().min(1)).optional(),
   accounts: z.array(account).min(1),
@@ -75,6 +76,20 @@ export const configSchema = z
         level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
       })
       .prefault({}),
+    /** The usage store behind the admin API (one JSON file, relative paths from the working
+     * directory). */
+    storage: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        path: z.string().min(1).default('data/usage.json'),
+        snapshot_interval_minutes: z.number().min(0).default(5),
+        retention_days: z.number().positive().optional(),
+        write_interval_seconds: z.number().min(1).default(1),
+      })
+      .prefault({}),
+    /** The pricing table for cost estimates; the table shipped with Tollgate when unset. */
+    pricing: z.strictObject({ path: z.string().min(1).optional() }).prefault({}),
+    admin: z.strictObject({ token: z.string().min(16).optional() }).prefault({}),
   })
   .superRefine(checkUniqueNames);
 
@@ -84,7 +99,8 @@ export type AccountConfig = UpstreamConfig['accounts'][number];
 export type ClientConfig = NonNullable<Config['clients']>[number];
 
 /** Account names label metrics and key the usage store, so they must be unique across the
- * whole file; so must upstream and client names, and client keys. */
+ * whole file; so must upstream and client names, and client keys. The admin token must not be
+ * a client key either. */
 function checkUniqueNames(config: z.output<typeof configSchema>, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   config.upstreams.forEach((up, u) =>
@@ -118,6 +134,22 @@ function checkUniqueNames(config: z.output<typeof configSchema>, ctx: z.Refineme
     ctx,
     false,
   );
+  checkAdminToken(config, ctx);
+}
+
+/** The admin token opens the admin routes and a client key must never do so. */
+function checkAdminToken(
+  config: { admin: { token?: string }; clients?: { key: string }[] },
+  ctx: z.RefinementCtx,
+): void {
+  const token = config.admin.token;
+  if (token !== undefined && (config.clients ?? []).some((c) => c.key === token)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['admin', 'token'],
+      message: 'must differ from every client key',
+    });
+  }
 }
 
 function flagDuplicates(

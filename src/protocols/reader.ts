@@ -11,6 +11,9 @@ export interface UsageReader {
   onEvent(type: string | undefined, data: string): void;
   /** A complete, non-streaming JSON answer. */
   onJson(body: unknown): void;
+  /** One element of an answer streamed as a JSON array, as soon as it is complete; readers
+   * without it get such an answer whole, through onJson. */
+  onJsonElement?(element: unknown): void;
   /** The ending the protocol announced, once a terminal or error event has been read. */
   readonly ending?: ProtocolEnding;
   /** Error class for `error.type` when the protocol reported a failure. */
@@ -29,4 +32,9 @@ export function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Events without an `event:` line still name their type first thing in the JSON. */
+export function sniffType(data: string): string | undefined {
+  return /^\s*\{\s*"type"\s*:\s*"([^"]+)"/.exec(data)?.[1];
 }

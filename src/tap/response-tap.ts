@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { UsageReader } from '../protocols/reader.js';
 import { decodingSink, DecodingSink, type ByteSink } from './decoder.js';
 import { EventFilter } from './event-filter.js';
+import { JsonArrayMeter, type ElementReader } from './json-array-meter.js';
 import { JsonMeter } from './json-meter.js';
 import { SseMeter } from './sse-meter.js';
 
@@ -25,7 +26,7 @@ export class ResponseTap {
     } else if (isSse) {
       this.sink = decodingSink(encoding, new SseMeter(reader));
     } else if (contentType.includes('json')) {
-      this.sink = decodingSink(encoding, new JsonMeter(reader));
+      this.sink = decodingSink(encoding, jsonMeter(reader));
     } else {
       this.sink = null;
     }
@@ -46,4 +47,9 @@ export class ResponseTap {
     const metered = this.sink instanceof DecodingSink ? this.sink.done : Promise.resolve();
     return { rest, metered };
   }
+}
+
+/** A reader that takes array elements one by one gets them as they arrive. */
+function jsonMeter(reader: UsageReader): ByteSink {
+  return reader.onJsonElement ? new JsonArrayMeter(reader as ElementReader) : new JsonMeter(reader);
 }

@@ -3,6 +3,8 @@ import type { Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/ap
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { AccountPool } from '../accounts/pool.js';
+import { otlpMetricReader } from './otlp-metrics.js';
+import { observeLimits } from './limit-gauges.js';
 import { Attr, Buckets, Instrument } from './vocabulary.js';
 
 /**
@@ -19,6 +21,8 @@ export class Metrics {
   readonly tokens: Counter;
   /** Image requests, counted once when each ends, by image outcome and reason. */
   readonly imageRequests: Counter;
+  /** Estimated USD of finished exchanges, from their usage and the pricing table. */
+  readonly costUsd: Counter;
   /** Seconds from the request's arrival to its ending (last byte sent, error, or abort). */
   readonly requestDuration: Histogram;
   /** Seconds from the request's arrival to the first event carrying generated content; streams only. */
@@ -32,13 +36,14 @@ export class Metrics {
   /** GenAI semantic conventions: seconds per operation, from arrival to ending. */
   readonly genAiOperationDuration: Histogram;
 
-  constructor(pool: AccountPool) {
+  constructor(pool: AccountPool, env: Record<string, string | undefined> = process.env) {
     this.exporter = new PrometheusExporter({
       preventServerStart: true,
       withoutScopeInfo: true,
       withoutTargetInfo: true,
     });
-    this.provider = new MeterProvider({ readers: [this.exporter] });
+    const otlp = otlpMetricReader(env);
+    this.provider = new MeterProvider({ readers: otlp ? [this.exporter, otlp] : [this.exporter] });
     const meter = this.provider.getMeter('tollgate');
 
     this.requests = meter.createCounter(Instrument.requests, {
@@ -52,6 +57,10 @@ export class Metrics {
     this.imageRequests = meter.createCounter(Instrument.imageRequests, {
       description: 'Image requests, counted once when each ends, by image outcome and reason.',
       unit: '{request}',
+    });
+    this.costUsd = meter.createCounter(Instrument.costUsd, {
+      description: 'Estimated cost of finished exchanges in USD, from list prices per token kind.',
+      unit: '{USD}',
     });
     this.requestDuration = seconds(
       meter,
@@ -86,6 +95,7 @@ export class Metrics {
     );
 
     observeAccounts(meter, pool);
+    observeLimits(meter, pool.limits);
   }
 
   /** Serves the Prometheus text format for a scrape. */

@@ -16,6 +16,11 @@ export const Instrument = {
   upstreamAttempts: 'tollgate.upstream.attempts',
   requestsActive: 'tollgate.requests.active',
   accountAvailable: 'tollgate.account.available',
+  ratelimitRemaining: 'tollgate.account.ratelimit.remaining',
+  ratelimitLimit: 'tollgate.account.ratelimit.limit',
+  ratelimitReset: 'tollgate.account.ratelimit.reset.seconds',
+  quotaUsed: 'tollgate.account.quota.used.ratio',
+  quotaReset: 'tollgate.account.quota.reset.seconds',
   genAiTokenUsage: 'gen_ai.client.token.usage',
   genAiOperationDuration: 'gen_ai.client.operation.duration',
 } as const;
@@ -31,6 +36,8 @@ export const Attr = {
   tokenKind: 'token_kind',
   imageOutcome: 'image_outcome',
   reason: 'reason',
+  resource: 'resource',
+  window: 'window',
 } as const;
 
 /** Attribute keys from the OpenTelemetry GenAI semantic conventions. Copied here on purpose:
@@ -82,6 +89,12 @@ export const IMAGE_REASONS = [
 ] as const;
 export type ImageReason = (typeof IMAGE_REASONS)[number];
 
+/** What an upstream's rate limits count (`resource`), and the Codex backend's quota windows. */
+export const RATELIMIT_RESOURCES = ['requests', 'tokens', 'input_tokens', 'output_tokens'] as const;
+export type RatelimitResource = (typeof RATELIMIT_RESOURCES)[number];
+export const QUOTA_WINDOWS = ['primary', 'secondary'] as const;
+export type QuotaWindow = (typeof QUOTA_WINDOWS)[number];
+
 /** Edge values of bounded labels. */
 export const LabelValue = {
   unknownModel: 'unknown',
@@ -90,6 +103,7 @@ export const LabelValue = {
   anonymousClient: 'anonymous',
   unauthenticatedClient: 'unauthenticated',
   passThroughRoute: '/v1/*',
+  geminiPassThroughRoute: '/v1beta/*',
   unmatchedRoute: 'unmatched',
   notImage: 'none',
   noStatus: 'error',
@@ -109,4 +123,44 @@ export const Buckets = {
   tokens: [
     1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
   ],
+} as const;
+
+/** Span attribute keys: HTTP and GenAI semantic conventions (copied here for stability, like
+ * the metric attributes above) and Tollgate's own `tollgate.*` keys. */
+export const SpanAttr = {
+  httpMethod: 'http.request.method',
+  httpRoute: 'http.route',
+  httpStatus: 'http.response.status_code',
+  urlPath: 'url.path',
+  clientAddress: 'client.address',
+  serverAddress: 'server.address',
+  serverPort: 'server.port',
+  errorType: 'error.type',
+  operationName: 'gen_ai.operation.name',
+  providerName: 'gen_ai.provider.name',
+  requestModel: 'gen_ai.request.model',
+  requestStream: 'gen_ai.request.stream',
+  responseModel: 'gen_ai.response.model',
+  responseId: 'gen_ai.response.id',
+  timeToFirstChunk: 'gen_ai.response.time_to_first_chunk',
+  inputTokens: 'gen_ai.usage.input_tokens',
+  outputTokens: 'gen_ai.usage.output_tokens',
+  cacheReadTokens: 'gen_ai.usage.cache_read.input_tokens',
+  cacheCreationTokens: 'gen_ai.usage.cache_creation.input_tokens',
+  reasoningTokens: 'gen_ai.usage.reasoning.output_tokens',
+  account: 'tollgate.account',
+  client: 'tollgate.client',
+  outcome: 'tollgate.outcome',
+  imageOutcome: 'tollgate.image.outcome',
+  imageReason: 'tollgate.image.reason',
+  imageInputTokens: 'tollgate.image.input_tokens',
+  imageOutputTokens: 'tollgate.image.output_tokens',
+  requestId: 'tollgate.request_id',
+} as const;
+
+/** Span event names: what happened to an account during an exchange. */
+export const SpanEvent = {
+  failover: 'tollgate.failover',
+  cooldown: 'tollgate.account.cooldown',
+  disabled: 'tollgate.account.disabled',
 } as const;

@@ -4,7 +4,7 @@ import type { Account } from '../accounts/account.js';
 import type { AccountPool } from '../accounts/pool.js';
 import type { Config, UpstreamConfig } from '../config/schema.js';
 import type { Exchange } from '../exchange.js';
-import type { Outcome } from '../telemetry/vocabulary.js';
+import { SpanEvent, type Outcome } from '../telemetry/vocabulary.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Meter } from '../meter.js';
@@ -21,6 +21,8 @@ export interface ForwardPlan {
   /** The path after the version prefix, with its query string: appended to `base_url`. */
   path: string;
   clientHeaders: IncomingHttpHeaders;
+  /** The header(s) that carry an account's key, in the upstream's protocol. */
+  credential(apiKey: string): Record<string, string>;
   body: Buffer | undefined;
   /** Null for pass-through routes, which are counted but not metered. */
   reader: UsageReader | null;
@@ -122,10 +124,9 @@ export class Forwarder {
       }
       // An error body that cannot be kept leaves the previous held answer as the last one.
       held = (await this.holdBack(account, answer)) ?? held;
-      this.log.warn(
-        { request_id: exchange.id, account: account.name, status: answer.statusCode },
-        'retrying on another account',
-      );
+      const failedOver = { account: account.name, status: answer.statusCode };
+      exchange.trace?.event(SpanEvent.failover, failedOver);
+      this.log.warn({ request_id: exchange.id, ...failedOver }, 'retrying on another account');
     }
 
     // Step 4: no attempt gave an answer to stream.
@@ -144,18 +145,26 @@ export class Forwarder {
   ): Promise<Answer | AttemptFailure> {
     exchange.account = account.name;
     account.inFlight++;
+    const url = joinUrl(plan.upstream.base_url, plan.path);
+    // With tracing on, the attempt's own span context replaces the caller's `traceparent`.
+    const traceHeaders = exchange.trace?.attemptStarted(exchange, account.name, new URL(url));
     try {
-      const answer = await request(joinUrl(plan.upstream.base_url, plan.path), {
+      const answer = await request(url, {
         method: plan.method as Dispatcher.HttpMethod,
-        headers: upstreamHeaders(plan.clientHeaders, account, { identity: plan.hideEvents }),
+        headers: {
+          ...upstreamHeaders(plan.clientHeaders, account, {
+            identity: plan.hideEvents,
+            credential: plan.credential(account.apiKey),
+          }),
+          ...traceHeaders,
+        },
         body: plan.body,
         signal,
         dispatcher: this.dispatcher,
       });
       this.recordAttempt(exchange, account, answer.statusCode);
-      const event = this.pool.onStatus(account, answer.statusCode, answer.headers);
-      if (event)
-        this.log.warn({ account: account.name, status: answer.statusCode }, `account ${event}`);
+      exchange.trace?.attemptAnswered(answer.statusCode);
+      this.noteAccountEvent(exchange, account, answer);
       answer.body.once('close', () => account.inFlight--);
       return answer;
     } catch (err) {
@@ -163,8 +172,19 @@ export class Forwarder {
       // An attempt cancelled because the client left is no upstream failure: it is labelled
       // 499 like the exchange, so alerts on `status_code="error"` see only upstream trouble.
       this.recordAttempt(exchange, account, signal.aborted ? CLIENT_CLOSED : undefined);
-      return classifyAttemptError(err);
+      const failure = classifyAttemptError(err);
+      exchange.trace?.attemptFailed(signal.aborted ? 'client_aborted' : failure.errorType);
+      return failure;
     }
+  }
+
+  /** A 429 or a 401/403 changes the account's state: said in a log line and a span event. */
+  private noteAccountEvent(exchange: Exchange, account: Account, answer: Answer): void {
+    const event = this.pool.onStatus(account, answer.statusCode, answer.headers);
+    if (!event) return;
+    const what = { account: account.name, status: answer.statusCode };
+    exchange.trace?.event(event === 'cooldown' ? SpanEvent.cooldown : SpanEvent.disabled, what);
+    this.log.warn(what, `account ${event}`);
   }
 
   private recordAttempt(exchange: Exchange, account: Account, status: number | undefined): void {
@@ -253,7 +273,8 @@ export class Forwarder {
     dropLength: boolean,
   ): void {
     exchange.account = account.name;
-    const upstreamId = headers['x-request-id'];
+    // OpenAI names its id `x-request-id`, Anthropic `request-id`.
+    const upstreamId = headers['x-request-id'] ?? headers['request-id'];
     if (typeof upstreamId === 'string') exchange.upstreamRequestId = upstreamId;
     exchange.statusCode = statusCode;
     res.writeHead(statusCode, clientHeaders(headers, exchange.id, { dropLength }));

@@ -27,12 +27,13 @@ const GATEWAY_OWNED = new Set(['host', 'content-length', 'expect', 'forwarded', 
 /**
  * The headers sent upstream: the client's, less hop-by-hop ones, credentials and gateway-owned
  * ones, with `accept-encoding` narrowed to what metering can decode; then the account's
- * credential and its configured headers, which win over the client's.
+ * credential (in the header its protocol uses) and its configured headers, which win over the
+ * client's.
  */
 export function upstreamHeaders(
   client: IncomingHttpHeaders,
   account: Account,
-  options: { identity: boolean },
+  options: { identity: boolean; credential: Record<string, string> },
 ): Record<string, string> {
   const headers: Record<string, string> = {};
   const named = connectionTokens(client.connection);
@@ -45,7 +46,7 @@ export function upstreamHeaders(
   if (encoding) headers['accept-encoding'] = encoding;
   else delete headers['accept-encoding'];
 
-  headers.authorization = `Bearer ${account.apiKey}`;
+  Object.assign(headers, options.credential);
   for (const [name, value] of Object.entries(account.headers)) headers[name.toLowerCase()] = value;
   return headers;
 }

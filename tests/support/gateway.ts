@@ -36,7 +36,10 @@ export function openAiConfig(baseUrl: string, overrides: Record<string, unknown>
   };
 }
 
-export async function startGateway(rawConfig: unknown): Promise<TestGateway> {
+export async function startGateway(
+  rawConfig: unknown,
+  options: { env?: Record<string, string | undefined> } = {},
+): Promise<TestGateway> {
   const logs: LogLine[] = [];
   const events = new EventEmitter();
   const write = (text: string) => {
@@ -44,7 +47,14 @@ export async function startGateway(rawConfig: unknown): Promise<TestGateway> {
     logs.push(line);
     if (line.msg === 'exchange') events.emit('exchange', line);
   };
-  const gateway = new Gateway(parseConfig(rawConfig), { logDestination: { write } });
+  // A test that does not configure `storage` keeps no usage file: the default path would be
+  // shared by every test file running at once.
+  const raw = (rawConfig ?? {}) as Record<string, unknown>;
+  const config = parseConfig('storage' in raw ? raw : { ...raw, storage: { enabled: false } });
+  const gateway = new Gateway(config, {
+    logDestination: { write },
+    env: options.env ?? {},
+  });
   const url = await gateway.listen();
   return {
     gateway,

@@ -1,18 +1,13 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError } from '../../errors.js';
 import type { Exchange } from '../../exchange.js';
 import type { RouteSpec } from '../../routes.js';
 import { field } from '../../usage.js';
-import type { UsageReader } from '../reader.js';
+import type { InboundRequest, Prepared } from '../protocol.js';
+import { isJsonContentType, parseRequestJson, stringField } from '../request-json.js';
 import { ChatReader } from './chat-reader.js';
+import { EmbeddingsReader } from './embeddings-reader.js';
+import { ImagesReader } from './images-reader.js';
 import { ResponsesReader } from './responses-reader.js';
-
-/** What the protocol decided about a request before it goes upstream. */
-export interface Prepared {
-  body: Buffer | undefined;
-  reader: UsageReader | null;
-  hideEvents: boolean;
-}
 
 /**
  * Reads an OpenAI-protocol request: the model, whether it streams, whether it asks for image
@@ -20,50 +15,73 @@ export interface Prepared {
  * chat request that did not ask for usage gets `stream_options.include_usage` added, since
  * otherwise the stream would carry no token counts at all.
  */
-export function prepareOpenAi(
+export async function prepareOpenAi(
   route: RouteSpec,
   exchange: Exchange,
-  headers: IncomingHttpHeaders,
-  raw: Buffer,
-): Prepared {
+  request: InboundRequest,
+): Promise<Prepared> {
+  const { headers, body: raw } = request;
   const body = raw.length ? raw : undefined;
   if (route.kind === 'unmetered') return { body, reader: null, hideEvents: false };
 
-  const json = parseRequestJson(headers, raw);
+  // Step 1: what is asked. The images routes make an image request by their path alone, so
+  // even a refused one counts as a failed image request. Edits usually come as a multipart form.
+  if (route.kind === 'images') exchange.metered = exchange.imageRequest = true;
+  const json =
+    route.kind === 'images' && !isJsonContentType(headers)
+      ? await readForm(request)
+      : parseRequestJson(headers, raw);
   exchange.metered = true;
-  exchange.model = typeof json.model === 'string' ? json.model : undefined;
+  exchange.model = stringField(json, 'model');
   exchange.stream = json.stream === true;
 
-  if (route.kind === 'responses') {
-    exchange.imageRequest = hasImageTool(json.tools);
-    return { body, reader: new ResponsesReader(exchange), hideEvents: false };
+  // Step 2: how its answer is read.
+  switch (route.kind) {
+    case 'responses':
+      exchange.imageRequest = hasImageTool(json.tools);
+      return { body, reader: new ResponsesReader(exchange), hideEvents: false };
+    case 'images':
+      return { body, reader: new ImagesReader(exchange), hideEvents: false };
+    case 'embeddings':
+      return { body, reader: new EmbeddingsReader(exchange), hideEvents: false };
+    default:
+      return prepareChat(exchange, raw, json);
   }
+}
+
+function prepareChat(exchange: Exchange, raw: Buffer, json: Record<string, unknown>): Prepared {
   const addUsage = exchange.stream && field(json, 'stream_options', 'include_usage') !== true;
   return {
-    body: addUsage ? withIncludeUsage(raw, json) : body,
+    body: addUsage ? withIncludeUsage(raw, json) : raw,
     reader: new ChatReader(exchange, addUsage),
     hideEvents: addUsage,
   };
 }
 
-function parseRequestJson(headers: IncomingHttpHeaders, raw: Buffer): Record<string, unknown> {
-  const type = headers['content-type'] ?? '';
-  if (!/^application\/(.+\+)?json\b/i.test(type.trim())) {
+/** The text fields of a multipart form (`model`, `stream`, ...); the body itself goes upstream
+ * untouched. The fetch API's own multipart parser does the reading. */
+async function readForm(request: InboundRequest): Promise<Record<string, unknown>> {
+  const type = String(request.headers['content-type'] ?? '');
+  if (!/^multipart\/form-data\b/i.test(type.trim())) {
     throw new GatewayError(
       'unsupported_content_type',
-      `Expected Content-Type: application/json, got "${type.slice(0, 100)}".`,
+      `Expected Content-Type: multipart/form-data or application/json, got "${type.slice(0, 100)}".`,
     );
   }
-  let json: unknown;
+  let form: FormData;
   try {
-    json = JSON.parse(raw.toString('utf8'));
+    form = await new Response(new Uint8Array(request.body), {
+      headers: { 'content-type': type },
+    }).formData();
   } catch {
-    throw new GatewayError('invalid_json', 'The request body is not valid JSON.');
+    throw new GatewayError('invalid_form', 'The request body is not a valid multipart form.');
   }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) {
-    throw new GatewayError('invalid_json', 'The request body must be a JSON object.');
+  const fields: Record<string, unknown> = {};
+  for (const name of ['model', 'stream']) {
+    const value = form.get(name);
+    if (typeof value === 'string') fields[name] = name === 'stream' ? value === 'true' : value;
   }
-  return json as Record<string, unknown>;
+  return fields;
 }
 
 function hasImageTool(tools: unknown): boolean {

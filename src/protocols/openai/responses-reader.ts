@@ -1,6 +1,6 @@
 import type { Exchange, ProtocolEnding } from '../../exchange.js';
 import { field, tokenCount } from '../../usage.js';
-import { parseJson, type UsageReader } from '../reader.js';
+import { parseJson, sniffType, type UsageReader } from '../reader.js';
 
 /** Terminal events of the Responses stream and the ending each one means. */
 const TERMINAL: Record<string, ProtocolEnding> = {
@@ -56,6 +56,11 @@ export class ResponsesReader implements UsageReader {
   }
 
   private readUsage(response: unknown): void {
+    const id = field(response, 'id');
+    const model = field(response, 'model');
+    if (typeof id === 'string') this.exchange.responseId = id;
+    if (typeof model === 'string') this.exchange.responseModel = model;
+
     const usage = this.exchange.usage;
     const reported = field(response, 'usage');
     usage.host_in = tokenCount(field(reported, 'input_tokens'));
@@ -77,9 +82,4 @@ function carriesGeneratedContent(type: string, data: string): boolean {
   return (
     type === 'response.output_item.done' && data.slice(0, 400).includes('"image_generation_call"')
   );
-}
-
-/** Events without an `event:` line still name their type first thing in the JSON. */
-function sniffType(data: string): string | undefined {
-  return /^\s*\{\s*"type"\s*:\s*"([^"]+)"/.exec(data)?.[1];
 }

@@ -1,0 +1,20 @@
+import type { Exchange, ProtocolEnding } from '../../exchange.js';
+import { field, tokenCount } from '../../usage.js';
+import type { UsageReader } from '../reader.js';
+
+/** Meters `/v1/embeddings`: one JSON answer whose `usage.prompt_tokens` are host input tokens. */
+export class EmbeddingsReader implements UsageReader {
+  ending?: ProtocolEnding;
+  readonly errorType = undefined;
+  readonly hideLastEvent = false;
+
+  constructor(private readonly exchange: Exchange) {}
+
+  /** Embeddings never stream; an event stream here is not an answer this reader knows. */
+  onEvent(): void {}
+
+  onJson(body: unknown): void {
+    this.ending = 'success';
+    this.exchange.usage.host_in = tokenCount(field(body, 'usage', 'prompt_tokens'));
+  }
+}

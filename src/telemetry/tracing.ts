@@ -1,0 +1,75 @@
+import type { Tracer } from '@opentelemetry/api';
+import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+
+type Env = Record<string, string | undefined>;
+
+/** Traces are on when an OTLP endpoint is configured; `tracer` is then Tollgate's tracer. */
+export interface Tracing {
+  tracer: Tracer;
+  /** Exports what is pending and stops; called on shutdown. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Sets up span export from the standard OpenTelemetry environment variables only:
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT` (nothing is exported
+ * without one), `OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL` (`http/protobuf` by default, `http/json`,
+ * `grpc`), `OTEL_TRACES_EXPORTER=none` to turn traces off, and — read by the SDK itself —
+ * `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER[_ARG]` and
+ * `OTEL_EXPORTER_OTLP_HEADERS`. Spans leave in batches, off the request path, so a slow or dead
+ * collector never delays a client.
+ */
+export function createTracing(env: Env = process.env): Tracing | undefined {
+  const exporter = createExporter(env);
+  if (!exporter) return undefined;
+
+  const resource = resourceFromAttributes({ 'service.name': 'tollgate' }).merge(
+    detectResources({ detectors: [envDetector] }),
+  );
+  const provider = new BasicTracerProvider({
+    resource,
+    spanProcessors: [new BatchSpanProcessor(exporter)],
+  });
+  return {
+    tracer: provider.getTracer('tollgate'),
+    shutdown: () => bounded(provider.shutdown(), SHUTDOWN_GRACE_MS),
+  };
+}
+
+/** How long shutdown waits for pending spans to reach the collector before giving up on them. */
+const SHUTDOWN_GRACE_MS = 3000;
+
+/** Waits for `work` at most `ms`; a collector that is down must not hold up a shutdown, and its
+ * failure is not Tollgate's. */
+async function bounded(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  await Promise.race([work.catch(() => undefined), timeout]);
+  clearTimeout(timer);
+}
+
+function createExporter(env: Env): SpanExporter | undefined {
+  const kind = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((s) => s.trim());
+  if (!kind.includes('otlp')) return undefined;
+  const signalUrl = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  const baseUrl = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!signalUrl && !baseUrl) return undefined;
+
+  const protocol =
+    env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+  if (protocol === 'grpc') return new GrpcExporter(signalUrl ? { url: signalUrl } : {});
+  // The specification appends the signal path only to the generic endpoint.
+  const url = signalUrl ?? `${baseUrl!.replace(/\/+$/, '')}/v1/traces`;
+  return protocol === 'http/json' ? new JsonExporter({ url }) : new ProtoExporter({ url });
+}
