@@ -1,6 +1,7 @@
 /**
- * The demo's Tollgate configuration: one upstream (the simulator) with two accounts and two
- * clients. The keys are demo values, not secrets; the simulator accepts any bearer key.
+ * The demo's Tollgate configuration: the simulator as an OpenAI upstream with two accounts and
+ * as an Anthropic upstream with one, and two clients. The keys are demo values, not secrets;
+ * the simulator accepts any key.
  */
 
 export const DEMO_CLIENTS = [
@@ -13,6 +14,8 @@ export const DEMO_ACCOUNTS = [
   { name: 'team-b', api_key: 'sk-demo-team-b-0001' },
 ] as const;
 
+export const DEMO_ANTHROPIC_ACCOUNT = { name: 'claude-team', api_key: 'sk-ant-demo-0001' };
+
 export function demoConfig(upstreamUrl: string, port: number): Record<string, unknown> {
   return {
     listen: { host: '127.0.0.1', port },
@@ -23,6 +26,12 @@ export function demoConfig(upstreamUrl: string, port: number): Record<string, un
         protocol: 'openai',
         base_url: upstreamUrl,
         accounts: DEMO_ACCOUNTS.map((a) => ({ ...a })),
+      },
+      {
+        name: 'anthropic',
+        protocol: 'anthropic',
+        base_url: upstreamUrl,
+        accounts: [{ ...DEMO_ANTHROPIC_ACCOUNT }],
       },
     ],
     accounts: { cooldown_seconds: 20 },

@@ -11,7 +11,7 @@ import { runTraffic } from './traffic.js';
  */
 async function main(): Promise<void> {
   const port = Number(process.env.TOLLGATE_PORT ?? 8080);
-  const simulator = await startSimulator();
+  const simulator = await startSimulator({ codexQuota: true });
   const config = parseConfig(demoConfig(simulator.url, port));
   const gateway = new Gateway(config);
   const url = await gateway.listen();

@@ -14,6 +14,10 @@ interface Weighted {
 const MIX: Weighted[] = [
   { weight: 30, shot: { api: 'responses', scenario: 'text', model: 'gpt-5', stream: true } },
   { weight: 8, shot: { api: 'responses', scenario: 'text', model: 'gpt-5-mini', stream: false } },
+  {
+    weight: 10,
+    shot: { api: 'messages', scenario: 'text', model: 'claude-sonnet-4-5', stream: true },
+  },
   { weight: 14, shot: { api: 'chat', scenario: 'text', model: 'gpt-4.1', stream: true } },
   { weight: 10, shot: { api: 'responses', scenario: 'reasoning', model: 'o4-mini', stream: true } },
   { weight: 8, shot: { api: 'responses', scenario: 'tool_call', model: 'gpt-5', stream: false } },

@@ -7,7 +7,7 @@ import type { Fault, Scenario } from '../simulator/index.js';
 export interface Shot {
   /** The client key sent to Tollgate (a wrong one is refused as unauthenticated). */
   clientKey: string;
-  api: 'responses' | 'chat';
+  api: 'responses' | 'chat' | 'messages';
   scenario: Scenario;
   model: string;
   stream: boolean;
@@ -27,12 +27,12 @@ export interface FaultSwitch {
 /** Sends one shot through Tollgate and reads the whole answer; resolves with the status. */
 export async function fire(gatewayUrl: string, shot: Shot, faults?: FaultSwitch): Promise<number> {
   if (shot.fault) await faults?.failNext(shot.fault);
-  const path = shot.api === 'chat' ? '/v1/chat/completions' : '/v1/responses';
-  const res = await fetch(`${gatewayUrl}${path}`, {
+  const res = await fetch(`${gatewayUrl}${PATHS[shot.api]}`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       authorization: `Bearer ${shot.clientKey}`,
+      ...(shot.api === 'messages' ? { 'anthropic-version': '2023-06-01' } : {}),
       'x-sim-scenario': shot.scenario,
       ...(shot.eventDelayMs ? { 'x-sim-delay-ms': String(shot.eventDelayMs) } : {}),
     },
@@ -43,7 +43,21 @@ export async function fire(gatewayUrl: string, shot: Shot, faults?: FaultSwitch)
   return res.status;
 }
 
+const PATHS: Record<Shot['api'], string> = {
+  responses: '/v1/responses',
+  chat: '/v1/chat/completions',
+  messages: '/v1/messages',
+};
+
 function body(shot: Shot): Record<string, unknown> {
+  if (shot.api === 'messages') {
+    return {
+      model: shot.model,
+      stream: shot.stream,
+      max_tokens: 1024,
+      messages: [{ role: 'user', content: 'Summarise the release notes.' }],
+    };
+  }
   if (shot.api === 'chat') {
     return {
       model: shot.model,

@@ -10,7 +10,7 @@ import { startSimulator, type Fault } from '../simulator/index.js';
 const PORT = Number(process.env.SIM_PORT ?? 4010);
 const CONTROL_PORT = Number(process.env.SIM_CONTROL_PORT ?? 4011);
 
-const simulator = await startSimulator();
+const simulator = await startSimulator({ codexQuota: true });
 
 const relay = net.createServer((client) => {
   const upstream = net.connect(simulator.port, '127.0.0.1');

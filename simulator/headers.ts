@@ -28,6 +28,22 @@ export function rateLimitHeaders(served: number): Record<string, string> {
 }
 
 /**
+ * The Codex backend's quota windows: a 5-hour primary window filling up with use and a weekly
+ * secondary one, each with its length in minutes and its reset time in Unix seconds.
+ */
+export function codexQuotaHeaders(served: number): Record<string, string> {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    'x-codex-primary-used-percent': String(Math.min(100, 10 + (served % 80))),
+    'x-codex-primary-window-minutes': '300',
+    'x-codex-primary-reset-at': String(now + 3600),
+    'x-codex-secondary-used-percent': '40',
+    'x-codex-secondary-window-minutes': '10080',
+    'x-codex-secondary-reset-at': String(now + 5 * 86_400),
+  };
+}
+
+/**
  * Formats like Go's `time.Duration.String`, which OpenAI's reset headers use: `6ms`, `1.5s`,
  * `1m30s`, `2h0m0s`.
  */

@@ -26,7 +26,7 @@ import {
   serverError,
 } from './errors.js';
 import { FaultBook, type Fault, type StatusFault } from './faults.js';
-import { identityHeaders, rateLimitHeaders } from './headers.js';
+import { codexQuotaHeaders, identityHeaders, rateLimitHeaders } from './headers.js';
 import { requestId } from './ids.js';
 import { JSON_HEADERS, jsonPlayback, play, type Playback } from './playback.js';
 import { compactPlayback, responsesPlayback } from './responses.js';
@@ -42,6 +42,8 @@ export interface SimulatorOptions {
   compress?: boolean;
   /** Encodings to answer in, most preferred first (default `['gzip']`). */
   encodings?: Encoding[];
+  /** Answer OpenAI requests as the Codex backend does, with its quota-window headers. */
+  codexQuota?: boolean;
 }
 
 /** A request as it reached the simulated upstream. */
@@ -93,10 +95,12 @@ class SimulatedUpstream implements Simulator {
   private readonly faults = new FaultBook();
   private readonly server: http.Server;
   private readonly encodings: readonly Encoding[];
+  private readonly codexQuota: boolean;
   private served = 0;
 
   constructor(options: SimulatorOptions) {
     this.encodings = options.compress === false ? [] : checkEncodings(options.encodings);
+    this.codexQuota = options.codexQuota === true;
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => crash(res, error));
     });
@@ -172,6 +176,7 @@ class SimulatedUpstream implements Simulator {
     const ok = playback.status < 300;
     const headers = {
       ...protocolHeaders(protocol, startedAt, ok ? this.served++ : undefined),
+      ...(ok && protocol === 'openai' && this.codexQuota ? codexQuotaHeaders(this.served) : {}),
       ...playback.headers,
     };
     const encoding = chooseEncoding(header(request.headers, 'accept-encoding'), this.encodings);
