@@ -1,7 +1,8 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { request } from 'undici';
-import { machineBusySeconds } from './proc.js';
+import { performance } from 'node:perf_hooks';
+import { Client, request } from 'undici';
+import { machineBusySeconds, type ProcessProbe } from './proc.js';
 import type { Target, TargetName } from './targets.js';
 import type { Workload } from './workloads.js';
 
@@ -19,10 +20,15 @@ export interface Run {
   /** Latency of 2xx responses, from the request's first byte sent to the response's last. */
   p50Ms: number;
   p99Ms: number;
+  /** Streams at one connection: median time from the request's first byte sent to the first
+   * body bytes (the first event) received. NaN otherwise. */
+  ttfeP50Ms: number;
   proxyCpuSeconds: number;
   proxyPeakRssBytes: number;
-  /** CPU seconds of this process, which runs both autocannon and the simulator. */
+  /** CPU seconds of this process, the load generator. */
   harnessCpuSeconds: number;
+  /** CPU seconds of the simulated upstream's process. */
+  upstreamCpuSeconds: number;
   /** CPU seconds the rest of the machine used meanwhile: other people's builds and tests. */
   otherCpuSeconds: number;
 }
@@ -45,21 +51,28 @@ export async function checkAnswer(target: Target, workload: Workload): Promise<v
 /** Loads `target` with `workload` for `seconds` and reads what it cost the proxy. */
 export async function measure(
   target: Target,
+  upstream: ProcessProbe,
   workload: Workload,
   connections: number,
   seconds: number,
 ): Promise<Run> {
   target.assertAlive();
   const latencies = createHistogram();
+  const firstEvents = createHistogram();
   const proxyCpuBefore = target.probe.cpuSeconds();
+  const upstreamBefore = upstream.cpuSeconds();
   const harnessBefore = process.cpuUsage();
   const machineBefore = machineBusySeconds();
   target.probe.startWindow();
 
-  const result = await load(target, workload, connections, seconds, latencies);
+  const result =
+    connections === 1
+      ? await sequential(target, workload, seconds, latencies, firstEvents)
+      : await load(target, workload, connections, seconds, latencies);
 
   const proxyPeakRssBytes = target.probe.endWindow();
   const proxyCpuSeconds = target.probe.cpuSeconds() - proxyCpuBefore;
+  const upstreamCpuSeconds = upstream.cpuSeconds() - upstreamBefore;
   const harness = process.cpuUsage(harnessBefore);
   const harnessCpuSeconds = (harness.user + harness.system) / 1e6;
   const machine = machineBusySeconds() - machineBefore;
@@ -68,17 +81,65 @@ export async function measure(
     workload: workload.name,
     target: target.name,
     connections,
-    requests: result.requests.total,
-    seconds: result.duration,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
+    ...result,
     p50Ms: percentileMs(latencies, 50),
     p99Ms: percentileMs(latencies, 99),
+    ttfeP50Ms: workload.stream ? percentileMs(firstEvents, 50) : NaN,
     proxyCpuSeconds,
     proxyPeakRssBytes,
     harnessCpuSeconds,
-    otherCpuSeconds: Math.max(0, machine - proxyCpuSeconds - harnessCpuSeconds),
+    upstreamCpuSeconds,
+    otherCpuSeconds: Math.max(
+      0,
+      machine - proxyCpuSeconds - harnessCpuSeconds - upstreamCpuSeconds,
+    ),
   };
+}
+
+type Counts = Pick<Run, 'requests' | 'seconds' | 'non2xx' | 'errors'>;
+
+/**
+ * One connection, one request after the other, timing the first and the last body bytes of
+ * each answer: autocannon reports only the last, and at one connection this client's own cost
+ * is small next to the proxies'.
+ */
+async function sequential(
+  target: Target,
+  workload: Workload,
+  seconds: number,
+  latencies: RecordableHistogram,
+  firstEvents: RecordableHistogram,
+): Promise<Counts> {
+  const client = new Client(target.origin, { pipelining: 1 });
+  const counts: Counts = { requests: 0, seconds, non2xx: 0, errors: 0 };
+  const { path, method, headers, body } = workload;
+  const until = performance.now() + seconds * 1000;
+  try {
+    while (performance.now() < until) {
+      const start = performance.now();
+      try {
+        const answer = await client.request({ path, method, headers, body });
+        let first = NaN;
+        for await (const _chunk of answer.body) if (Number.isNaN(first)) first = performance.now();
+        const last = performance.now();
+        counts.requests++;
+        if (answer.statusCode < 200 || answer.statusCode >= 300) counts.non2xx++;
+        else {
+          latencies.record(micros(last - start));
+          if (!Number.isNaN(first)) firstEvents.record(micros(first - start));
+        }
+      } catch {
+        counts.errors++;
+      }
+    }
+  } finally {
+    await client.close();
+  }
+  return counts;
+}
+
+function micros(ms: number): number {
+  return Math.max(1, Math.round(ms * 1000));
 }
 
 /**
@@ -92,8 +153,8 @@ function load(
   connections: number,
   seconds: number,
   latencies: RecordableHistogram,
-): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
+): Promise<Counts> {
+  return new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
         url: target.origin + workload.path,
@@ -107,9 +168,14 @@ function load(
     );
     instance.on('response', (_client, statusCode, _bytes, ms) => {
       if (statusCode < 200 || statusCode >= 300) return;
-      latencies.record(Math.max(1, Math.round(ms * 1000)));
+      latencies.record(micros(ms));
     });
-  });
+  }).then((result) => ({
+    requests: result.requests.total,
+    seconds: result.duration,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  }));
 }
 
 function percentileMs(histogram: RecordableHistogram, percentile: number): number {

@@ -57,6 +57,11 @@ export class ProcessProbe {
     return Math.max(this.sampledPeak, this.statusKiB('VmRSS')) * 1024;
   }
 
+  /** The resident set now. */
+  rssBytes(): number {
+    return this.statusKiB('VmRSS') * 1024;
+  }
+
   private statusKiB(field: 'VmRSS' | 'VmHWM'): number {
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);

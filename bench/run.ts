@@ -1,74 +1,116 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startSimulator, type Simulator } from '../simulator/index.js';
+import { slowStreams, soak, type SlowStreamsResult, type SoakResult } from './memory.js';
 import { checkAnswer, measure, type Run } from './measure.js';
 import { renderReport } from './report.js';
 import { summarize } from './summary.js';
 import { connectionLevels, readSettings, type Settings } from './settings.js';
-import { startPassthrough, startTollgate, type Target } from './targets.js';
-import { WORKLOADS, type Workload } from './workloads.js';
+import { startPassthrough, startTollgate, TOLLGATE_VARIANTS, type Target } from './targets.js';
+import { startUpstream, type Upstream } from './upstream.js';
+import { slowStreams as slowStreamsWorkload, WORKLOADS, type Workload } from './workloads.js';
 
 /**
- * `npm run bench [-- --connections N --duration S --rounds N --warmup S]`: Tollgate and a bare
- * pass-through, both in front of the simulated upstream, under the same load; the report goes
- * to stdout and bench/results/latest.md. Exits 1 if any request failed.
+ * `npm run bench [-- --quick] [-- --connections N --duration S --rounds N ...]`: Tollgate (with
+ * metrics, usage store and traces on, and with each of the latter two off) and a bare
+ * pass-through, all in front of the simulated upstream, under the same load; the report goes to
+ * stdout and bench/results/latest.md. Exits 1 if any request failed.
  */
+
+/** Requests of each core workload a fresh process answers before it counts as idle. */
+const WARM_UP_REQUESTS = 20;
 
 const RESULT_FILE = fileURLToPath(new URL('results/latest.md', import.meta.url));
 
 async function main(): Promise<void> {
   const settings = readSettings();
-  // Compression off: the benchmark measures proxying, not gzip on either side.
-  const simulator = await startSimulator({ compress: false });
+  const upstream = await startUpstream();
   const targets: Target[] = [];
   try {
-    const origin = new URL(simulator.url).origin;
-    targets.push(await startPassthrough(origin), await startTollgate(simulator.url));
+    targets.push(await startPassthrough(new URL(upstream.url).origin));
+    for (const variant of TOLLGATE_VARIANTS) targets.push(await startTollgate(upstream, variant));
     for (const workload of WORKLOADS) {
       for (const target of targets) await checkAnswer(target, workload);
     }
 
     const runs: Run[] = [];
     for (const workload of WORKLOADS) {
-      runs.push(...(await benchWorkload(workload, targets, settings, simulator)));
+      runs.push(...(await benchWorkload(workload, targets, settings, upstream)));
     }
-    publish(renderReport(settings, summarize(runs)));
     reportChattyTargets(targets);
-    failOnErrors(runs);
+    // Memory per stream is weighed against a process that has not grown its heap for the
+    // workloads above: fresh ones, warmed up with a few requests.
+    await Promise.all(targets.splice(0).map((target) => target.stop()));
+    targets.push(
+      await startPassthrough(new URL(upstream.url).origin),
+      await startTollgate(upstream, TOLLGATE_VARIANTS[0]),
+    );
+    const streams = await benchSlowStreams(targets, settings);
+    const soaked = await benchSoak(targets[1], settings);
+    const traces = await upstream.traceCounts();
+    publish(renderReport(settings, summarize(runs), streams, soaked, traces));
+    reportChattyTargets(targets);
+    failOnErrors(runs, streams, soaked);
   } finally {
     await Promise.all(targets.map((target) => target.stop()));
-    await simulator.close();
+    await upstream.stop();
   }
 }
 
+/** The core workloads go to every target, the others to the pass-through and Tollgate with
+ * everything on; one connection, for latency, only to those two. */
+function targetsFor(workload: Workload, targets: readonly Target[], connections: number) {
+  if (workload.group === 'core' && connections > 1) return targets;
+  return targets.filter((t) => t.name === 'pass-through' || t.name === 'tollgate');
+}
+
 /** Warm-up, then the rounds at full concurrency, then at one connection. Targets alternate
- * within each round and swap order from one round to the next, so a slow drift of the machine
- * (heat, another process) does not favour one of them. */
+ * within each round and the order turns from one round to the next, so a slow drift of the
+ * machine (heat, another process) does not favour one of them. */
 async function benchWorkload(
   workload: Workload,
-  targets: readonly Target[],
+  all: readonly Target[],
   settings: Settings,
-  simulator: Simulator,
+  upstream: Upstream,
 ): Promise<Run[]> {
-  const run = async (target: Target, connections: number, seconds: number) => {
-    const result = await measure(target, workload, connections, seconds);
-    // The simulator records every request; dropping them keeps its memory flat.
-    simulator.reset();
-    return result;
-  };
+  const run = (target: Target, connections: number, seconds: number) =>
+    measure(target, upstream.probe, workload, connections, seconds);
 
-  if (settings.warmup > 0) {
-    for (const target of targets) await run(target, settings.connections, settings.warmup);
-  }
   const runs: Run[] = [];
   for (const connections of connectionLevels(settings)) {
+    const targets = targetsFor(workload, all, connections);
+    if (settings.warmup > 0) {
+      for (const target of targets) await run(target, connections, settings.warmup);
+    }
     for (let round = 0; round < settings.rounds; round++) {
-      const order = round % 2 === 0 ? targets : [...targets].reverse();
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
       for (const target of order) runs.push(await run(target, connections, settings.duration));
       process.stderr.write(`bench: ${workload.name}, ${connections} conn, round ${round + 1}\n`);
     }
   }
   return runs;
+}
+
+async function benchSlowStreams(
+  targets: readonly Target[],
+  settings: Settings,
+): Promise<SlowStreamsResult[]> {
+  const workload = slowStreamsWorkload(Math.round(settings.streamSeconds * 5));
+  const results: SlowStreamsResult[] = [];
+  for (const target of targets) {
+    for (const w of WORKLOADS.filter((w) => w.group === 'core')) {
+      for (let i = 0; i < WARM_UP_REQUESTS; i++) await checkAnswer(target, w);
+    }
+    results.push(await slowStreams(target, workload, settings.streams));
+    process.stderr.write(`bench: ${settings.streams} slow streams, ${target.name}\n`);
+  }
+  return results;
+}
+
+async function benchSoak(target: Target, settings: Settings): Promise<SoakResult> {
+  const workload = WORKLOADS.find((w) => w.name === 'chat SSE ×20')!;
+  const result = await soak(target, workload, settings.soakConnections, settings.soak);
+  process.stderr.write(`bench: ${settings.soak} s of steady load, ${target.name}\n`);
+  return result;
 }
 
 function publish(report: string): void {
@@ -89,15 +131,23 @@ function reportChattyTargets(targets: readonly Target[]): void {
   }
 }
 
-function failOnErrors(runs: readonly Run[]): void {
-  const failed = runs.filter((run) => run.non2xx > 0 || run.errors > 0);
-  if (failed.length === 0) return;
-  const lines = failed.map(
-    (run) =>
-      `  ${run.target}, ${run.workload}, ${run.connections} conn: ` +
-      `${run.non2xx} non-2xx, ${run.errors} errors`,
-  );
-  throw new Error(`some requests failed:\n${lines.join('\n')}`);
+function failOnErrors(
+  runs: readonly Run[],
+  streams: readonly SlowStreamsResult[],
+  soaked: SoakResult,
+): void {
+  const lines = runs
+    .filter((run) => run.non2xx > 0 || run.errors > 0)
+    .map(
+      (run) =>
+        `  ${run.target}, ${run.workload}, ${run.connections} conn: ` +
+        `${run.non2xx} non-2xx, ${run.errors} errors`,
+    );
+  for (const s of streams.filter((s) => s.failed > 0)) {
+    lines.push(`  ${s.target}, slow streams: ${s.failed} of ${s.streams} failed`);
+  }
+  if (soaked.failed > 0) lines.push(`  ${soaked.target}, steady load: ${soaked.failed} failed`);
+  if (lines.length > 0) throw new Error(`some requests failed:\n${lines.join('\n')}`);
 }
 
 main().catch((err: unknown) => {

@@ -14,10 +14,13 @@ export interface Summary {
   /** Medians over the rounds. */
   p50Ms: number;
   p99Ms: number;
+  ttfeP50Ms: number;
   cpuSecondsPer1k: number;
   peakRssBytes: number;
-  /** CPU of the process running autocannon and the simulator, in % of one core. */
+  /** CPU of the load generator, in % of one core. */
   harnessCpuPercent: number;
+  /** CPU of the simulated upstream, in % of one core. */
+  upstreamCpuPercent: number;
   /** CPU of every other process on the machine, in % of one core. */
   otherCpuPercent: number;
   non2xx: number;
@@ -46,9 +49,11 @@ function fold(rounds: Run[]): Summary {
     rpsRange: [Math.min(...roundRps), Math.max(...roundRps)],
     p50Ms: median(rounds.map((run) => run.p50Ms)),
     p99Ms: median(rounds.map((run) => run.p99Ms)),
+    ttfeP50Ms: median(rounds.map((run) => run.ttfeP50Ms)),
     cpuSecondsPer1k: (sum((run) => run.proxyCpuSeconds) / requests) * 1000,
     peakRssBytes: Math.max(...rounds.map((run) => run.proxyPeakRssBytes)),
     harnessCpuPercent: (sum((run) => run.harnessCpuSeconds) / seconds) * 100,
+    upstreamCpuPercent: (sum((run) => run.upstreamCpuSeconds) / seconds) * 100,
     otherCpuPercent: (sum((run) => run.otherCpuSeconds) / seconds) * 100,
     non2xx: sum((run) => run.non2xx),
     errors: sum((run) => run.errors),

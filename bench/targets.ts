@@ -8,14 +8,30 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ProcessProbe } from './proc.js';
+import type { UpstreamAddresses } from './upstream-process.js';
 
 /**
  * The proxies under test, each a child process so its CPU time and memory are its own and not
- * mixed with the load generator's. Both are measured from the outside through /proc, which
+ * mixed with the load generator's. All are measured from the outside through /proc, which
  * leaves Tollgate started exactly as a user starts it.
  */
 
-export type TargetName = 'pass-through' | 'tollgate';
+export type TargetName =
+  'pass-through' | 'tollgate' | 'tollgate, store off' | 'tollgate, tracing off';
+
+/** Tollgate as benchmarked: metrics, usage store and traces on unless a variant turns one off
+ * to measure what it costs. */
+export interface TollgateVariant {
+  name: Exclude<TargetName, 'pass-through'>;
+  store: boolean;
+  tracing: boolean;
+}
+
+export const TOLLGATE_VARIANTS: readonly TollgateVariant[] = [
+  { name: 'tollgate', store: true, tracing: true },
+  { name: 'tollgate, store off', store: false, tracing: true },
+  { name: 'tollgate, tracing off', store: true, tracing: false },
+];
 
 export interface Target {
   name: TargetName;
@@ -54,15 +70,23 @@ export async function startPassthrough(upstreamOrigin: string): Promise<Target> 
  * logged at `info`, which the benchmark turns off to keep per-request lines out of the
  * measurement, so the port is chosen here and readiness is a successful connect.
  */
-export async function startTollgate(upstreamUrl: string): Promise<Target> {
+export async function startTollgate(
+  upstream: UpstreamAddresses,
+  variant: TollgateVariant,
+  nodeFlags: string[] = [],
+): Promise<Target> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
   const config = join(dir, 'tollgate.yaml');
-  writeFileSync(config, tollgateConfig(upstreamUrl, port, dir));
-  const args = ['--import', 'tsx', join(ROOT, 'src/main.ts'), '--config', config];
+  writeFileSync(config, tollgateConfig(upstream, port, dir, variant.store));
+  const args = [...nodeFlags, '--import', 'tsx', join(ROOT, 'src/main.ts'), '--config', config];
+  // Spans go out in batches as in production; the sink answers like a collector.
+  const env: Record<string, string> = variant.tracing
+    ? { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: upstream.tracesUrl }
+    : { OTEL_TRACES_EXPORTER: 'none' };
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   try {
-    const target = await launch({ name: 'tollgate', args, port });
+    const target = await launch({ name: variant.name, args, port, env });
     return { ...target, stop: () => target.stop().finally(removeDir) };
   } catch (err) {
     removeDir();
@@ -71,17 +95,25 @@ export async function startTollgate(upstreamUrl: string): Promise<Target> {
 }
 
 /** The defaults but for the address, the log level and the usage store, which would otherwise
- * write data/usage.json into the working tree: it stays on, as for a user, in the temp dir. */
-function tollgateConfig(upstreamUrl: string, port: number, dir: string): string {
+ * write data/usage.json into the working tree: it stays on, as for a user, in the temp dir. One
+ * upstream per protocol, all of them the simulator. */
+function tollgateConfig(
+  upstream: UpstreamAddresses,
+  port: number,
+  dir: string,
+  store: boolean,
+): string {
+  const account = (name: string) => `accounts: [{ name: ${name}, api_key: sk-bench }]`;
   return [
     `listen: { host: 127.0.0.1, port: ${port} }`,
     'upstreams:',
-    '  - name: openai',
-    '    protocol: openai',
-    `    base_url: ${upstreamUrl}`,
-    '    accounts: [{ name: bench, api_key: sk-bench }]',
+    `  - { name: openai, protocol: openai, base_url: "${upstream.url}", ${account('bench')} }`,
+    `  - { name: anthropic, protocol: anthropic, base_url: "${upstream.url}",`,
+    `      models: ["claude-*"], ${account('bench-anthropic')} }`,
+    `  - { name: gemini, protocol: gemini, base_url: "${upstream.geminiUrl}",`,
+    `      models: ["gemini-*"], ${account('bench-gemini')} }`,
     'log: { level: warn }',
-    `storage: { path: ${join(dir, 'usage.json')} }`,
+    `storage: { enabled: ${store}, path: "${join(dir, 'usage.json')}" }`,
     '',
   ].join('\n');
 }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { DEFAULT_EVENTS, DEFAULT_IMAGE_BYTES, isScenario, type Scenario } from './scenarios.js';
+import { readWireFaults, type WireFaults } from './wire-faults.js';
 
 /** What a test asked of one request through `x-sim-*` headers. */
 export interface Controls {
@@ -15,8 +16,13 @@ export interface Controls {
   events: number;
   /** `x-sim-image-bytes`: approximate length of the final image's base64. */
   imageBytes: number;
+  /** `x-sim-image-delay-ms`: slow generation, a pause before the first event of a stream and
+   * before each partial and final image. */
+  imageDelayMs: number;
   /** `x-sim-encoding-corrupt: 1`: garble the compressed body after its first part. */
   corrupt: boolean;
+  /** `x-sim-framing`, `x-sim-stall-after` and the other ways to spoil the wire form. */
+  wire: WireFaults;
 }
 
 /** A malformed `x-sim-*` header: answered with a 400 so a broken test fails loudly. */
@@ -37,7 +43,9 @@ export function readControls(headers: IncomingHttpHeaders): Controls {
     delayMs: readCount(headers, 'x-sim-delay-ms', 0),
     events: readCount(headers, 'x-sim-events', DEFAULT_EVENTS),
     imageBytes: readCount(headers, 'x-sim-image-bytes', DEFAULT_IMAGE_BYTES),
+    imageDelayMs: readCount(headers, 'x-sim-image-delay-ms', 0),
     corrupt: header(headers, 'x-sim-encoding-corrupt') === '1',
+    wire: readWireFaults(headers),
   };
 }
 
@@ -57,7 +65,7 @@ function readJson(headers: IncomingHttpHeaders, name: string): unknown {
   }
 }
 
-function readCount(headers: IncomingHttpHeaders, name: string, fallback: number): number {
+export function readCount(headers: IncomingHttpHeaders, name: string, fallback: number): number {
   const value = header(headers, name);
   if (value === undefined) return fallback;
   const count = Number(value);
@@ -67,7 +75,7 @@ function readCount(headers: IncomingHttpHeaders, name: string, fallback: number)
   return count;
 }
 
-function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

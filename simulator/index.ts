@@ -30,6 +30,7 @@ import { codexQuotaHeaders, identityHeaders, rateLimitHeaders } from './headers.
 import { requestId } from './ids.js';
 import { JSON_HEADERS, jsonPlayback, play, type Playback } from './playback.js';
 import { compactPlayback, responsesPlayback } from './responses.js';
+import { NO_WIRE_FAULTS, spoil } from './wire-faults.js';
 import { addTotals, emptyTotals, isRecord, type TokenTotals } from './usage.js';
 
 export type { Fault, StatusFault } from './faults.js';
@@ -185,7 +186,7 @@ class SimulatedUpstream implements Simulator {
       corrupt: delivery.corrupt,
       record: request.sent,
     });
-    await play(body, playback, {
+    await play(body, spoil(playback, delivery.wire), {
       delayMs: delivery.delayMs,
       onUsageSent: (usage) => addTotals(this.reported, usage),
     });
@@ -193,8 +194,8 @@ class SimulatedUpstream implements Simulator {
 }
 
 /** How the bytes of an answer go out, from the request's `x-sim-*` headers. */
-type Delivery = Pick<Controls, 'delayMs' | 'corrupt'>;
-const PLAIN: Delivery = { delayMs: 0, corrupt: false };
+type Delivery = Pick<Controls, 'delayMs' | 'corrupt' | 'wire'>;
+const PLAIN: Delivery = { delayMs: 0, corrupt: false, wire: NO_WIRE_FAULTS };
 
 interface Answer {
   playback: Playback;

@@ -8,18 +8,21 @@ import type { TokenTotals } from './usage.js';
 export interface Frame {
   chunk: string | Buffer;
   usage?: TokenTotals;
+  /** Extra pause before this frame, e.g. the work before an image (on top of `delayMs`). */
+  pauseMs?: number;
 }
 
 /**
  * A whole answer decided before the first byte goes out: status, headers, the frames of its
  * body and how the connection ends. `end` finishes the body cleanly (even when no terminal
- * event was sent); `destroy` drops the connection after the last frame.
+ * event was sent); `destroy` drops the connection after the last frame; `hang` keeps it open,
+ * sending nothing more, until the client leaves or the simulator closes.
  */
 export interface Playback {
   status: number;
   headers: Record<string, string>;
   frames: Frame[];
-  ending: 'end' | 'destroy';
+  ending: 'end' | 'destroy' | 'hang';
 }
 
 export const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8' };
@@ -36,10 +39,12 @@ export interface PlayOptions {
 export async function play(body: Body, playback: Playback, options: PlayOptions): Promise<void> {
   for (const [index, frame] of playback.frames.entries()) {
     if (index > 0 && options.delayMs > 0 && !(await wait(options.delayMs, body.signal))) return;
+    if (frame.pauseMs && !(await wait(frame.pauseMs, body.signal))) return;
     if (!(await body.write(frame.chunk))) return;
     if (frame.usage) options.onUsageSent(frame.usage);
   }
   if (playback.ending === 'destroy') body.destroy();
+  else if (playback.ending === 'hang') await closed(body.signal);
   else await body.end();
 }
 
@@ -87,6 +92,13 @@ export function nonStreamingPlayback(
     default:
       return jsonPlayback(200, payload, usage);
   }
+}
+
+function closed(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) =>
+    signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
 }
 
 async function wait(ms: number, signal: AbortSignal): Promise<boolean> {

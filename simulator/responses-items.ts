@@ -1,5 +1,5 @@
 import { callId, itemId, obfuscation } from './ids.js';
-import { noisePngBase64 } from './png.js';
+import { imageBase64, type ImageFormat } from './image-formats.js';
 import type { ResponsesEventLog } from './sse.js';
 
 /**
@@ -85,11 +85,17 @@ export interface ImageRequest {
   bytes: number;
   /** The tool's `size`, echoed on the item. */
   size: string;
+  /** The tool's `output_format`. */
+  format: ImageFormat;
+  /** How many partial images come before the final one. */
+  partials: number;
+  /** Generation time before each partial image and before the final one. */
+  delayMs: number;
 }
 
 /**
- * An image tool call: one partial image (a quarter of the final size), then the whole PNG in
- * `output_item.done`'s `item.result`, which is what makes these events megabytes long.
+ * An image tool call: partial images (each a quarter of the final size), then the whole image
+ * in `output_item.done`'s `item.result`, which is what makes these events megabytes long.
  */
 export function streamImage(s: ItemStream, image: ImageRequest): OutputItem {
   const id = itemId('ig');
@@ -98,23 +104,27 @@ export function streamImage(s: ItemStream, image: ImageRequest): OutputItem {
   s.log.emit('response.output_item.added', { output_index: s.outputIndex, item });
   s.log.emit('response.image_generation_call.in_progress', at);
   s.log.emit('response.image_generation_call.generating', at);
-  const partial = noisePngBase64(Math.floor(image.bytes / 4));
-  s.log.emit('response.image_generation_call.partial_image', {
-    ...at,
-    partial_image_index: 0,
-    partial_image_b64: partial,
-  });
+  const partial = imageBase64(image.format, Math.floor(image.bytes / 4), image.size);
+  for (let index = 0; index < image.partials; index++) {
+    s.log.pauseBeforeNext(image.delayMs);
+    s.log.emit('response.image_generation_call.partial_image', {
+      ...at,
+      partial_image_index: index,
+      partial_image_b64: partial,
+    });
+  }
+  s.log.pauseBeforeNext(image.delayMs);
   s.log.emit('response.image_generation_call.completed', at);
 
   const done = {
     ...item,
     status: 'completed',
     background: 'opaque',
-    output_format: 'png',
+    output_format: image.format,
     quality: 'medium',
     size: image.size,
     revised_prompt: 'A simulated picture of noise.',
-    result: noisePngBase64(image.bytes),
+    result: imageBase64(image.format, image.bytes, image.size),
   };
   s.log.emit('response.output_item.done', { output_index: s.outputIndex, item: done });
   return done;

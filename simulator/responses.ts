@@ -8,12 +8,14 @@ import {
 import type { Controls } from './controls.js';
 import { serverError } from './errors.js';
 import { itemId } from './ids.js';
+import { imageFormatOf } from './image-formats.js';
 import { nonStreamingPlayback, SSE_HEADERS, type Playback } from './playback.js';
 import {
   streamFunctionCall,
   streamImage,
   streamMessage,
   streamReasoning,
+  type ImageRequest,
   type ItemStream,
   type OutputItem,
 } from './responses-items.js';
@@ -97,6 +99,7 @@ function decide(body: RequestBody, controls: Controls): Answer {
 
 function streamPlayback(answer: Answer): Playback {
   const log = new ResponsesEventLog();
+  log.pauseBeforeNext(answer.controls.imageDelayMs);
   log.emit('response.created', { response: responseObject(answer, 'in_progress', []) });
   log.emit('response.in_progress', { response: responseObject(answer, 'in_progress', []) });
   const output = emitOutput(answer, log);
@@ -122,9 +125,7 @@ function emitOutput(answer: Answer, log: ResponsesEventLog): OutputItem[] {
     case 'tool_call':
       return [streamFunctionCall(at(0), functionName(answer.body), argumentPieces(n))];
     case 'image':
-      return [
-        streamImage(at(0), { bytes: answer.controls.imageBytes, size: imageSize(answer.body) }),
-      ];
+      return [streamImage(at(0), imageRequest(answer))];
     case 'image_fallback':
       return [streamMessage(at(0), svgPieces(n), 'completed')];
     case 'incomplete':
@@ -223,6 +224,19 @@ function imageTool(body: RequestBody): Record<string, unknown> | undefined {
   return tools.find(
     (t): t is Record<string, unknown> => isRecord(t) && t.type === 'image_generation',
   );
+}
+
+/** The tool's size, format and partial images (one unless it says; the real default is 0). */
+function imageRequest(answer: Answer): ImageRequest {
+  const tool = imageTool(answer.body);
+  const partials = tool?.partial_images;
+  return {
+    bytes: answer.controls.imageBytes,
+    size: imageSize(answer.body),
+    format: imageFormatOf(tool),
+    partials: Number.isSafeInteger(partials) ? Math.min(3, Math.max(0, partials as number)) : 1,
+    delayMs: answer.controls.imageDelayMs,
+  };
 }
 
 /** `auto` (or no size) is answered with the size the model would pick: a square. */

@@ -26,10 +26,18 @@ export const DONE_EVENT = 'data: [DONE]\n\n';
 export class ResponsesEventLog {
   readonly frames: Frame[] = [];
   private sequence = 0;
+  private pending = 0;
 
   /** Adds one event; `usage` marks a terminal event whose usage counts once it is sent. */
   emit(type: string, fields: Record<string, unknown> = {}, usage?: TokenTotals): void {
     const event = { type, sequence_number: this.sequence++, ...fields };
-    this.frames.push({ chunk: namedEvent(event), usage });
+    const pauseMs = this.pending > 0 ? this.pending : undefined;
+    this.pending = 0;
+    this.frames.push({ chunk: namedEvent(event), usage, ...(pauseMs ? { pauseMs } : {}) });
+  }
+
+  /** Holds the next event back `ms` longer: the time the upstream spends working before it. */
+  pauseBeforeNext(ms: number): void {
+    this.pending += ms;
   }
 }

@@ -9,10 +9,18 @@ import { LabelValue } from './telemetry/vocabulary.js';
  * close a guess was, and the table holds no key in the clear.
  */
 export class ClientAuth {
-  private readonly byDigest = new Map<string, string>();
+  private byDigest = new Map<string, string>();
 
   constructor(clients: readonly ClientConfig[] | undefined) {
-    for (const client of clients ?? []) this.byDigest.set(digest(client.key), client.name);
+    this.reload(clients);
+  }
+
+  /** Replaces the table at once: a request is checked against the old keys or the new, never a
+   * mix of both. */
+  reload(clients: readonly ClientConfig[] | undefined): void {
+    const byDigest = new Map<string, string>();
+    for (const client of clients ?? []) byDigest.set(digest(client.key), client.name);
+    this.byDigest = byDigest;
   }
 
   get enabled(): boolean {

@@ -5,11 +5,14 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { DestinationStream } from 'pino';
 import { AccountPool } from './accounts/pool.js';
+import { prometheusTotals } from './admin/prometheus-summary.js';
 import { adminRouter } from './admin/routes.js';
 import { ClientAuth } from './clients.js';
 import type { Config } from './config/schema.js';
 import { GatewayError } from './errors.js';
 import { Exchange } from './exchange.js';
+import { InFlight } from './in-flight.js';
+import { restartOnlyChanges, withRestartOnly } from './reload.js';
 import { exchangeHandler, type HandlerDeps } from './exchange-handler.js';
 import { createLogger, type Logger } from './log.js';
 import { Meter } from './meter.js';
@@ -26,6 +29,7 @@ import { Forwarder } from './upstream/forward.js';
 import { UpstreamSelector } from './upstream/select.js';
 import { openConfiguredStore } from './store/open-store.js';
 import type { UsageStore } from './store/usage-store.js';
+import { metricsAccess } from './http/metrics-access.js';
 
 /** Errors of a client's socket that say only that the client went away. */
 const SOCKET_ERRORS = new Set([
@@ -52,27 +56,29 @@ export class Gateway {
   readonly metrics: Metrics;
   private readonly meter: Meter;
   private readonly forwarder: Forwarder;
+  private readonly costs: CostEstimator;
+  private readonly deps: HandlerDeps;
+  private current: Config;
+  private inFlight?: InFlight;
   private readonly app = new Koa();
   private readonly tracing?: Tracing;
   private server?: Server;
   private closing?: Promise<void>;
   private usageStore?: UsageStore;
 
-  constructor(
-    readonly config: Config,
-    options: GatewayOptions = {},
-  ) {
+  constructor(config: Config, options: GatewayOptions = {}) {
+    this.current = config;
     this.log = createLogger(config.log.level, options.logDestination);
     this.pool = new AccountPool(config);
     const env = options.env ?? process.env;
     this.metrics = new Metrics(this.pool, env);
     this.tracing = createTracing(env);
     const models = new ModelLabels(config.metrics.model_labels, config.metrics.max_models);
-    const costs = new CostEstimator(loadPricingTable(config.pricing.path), this.log);
-    this.meter = new Meter(this.metrics, models, this.log, costs);
+    this.costs = new CostEstimator(loadPricingTable(config.pricing.path), this.log);
+    this.meter = new Meter(this.metrics, models, this.log, this.costs);
     const fail = this.fail.bind(this);
-    this.forwarder = new Forwarder(config, this.pool, this.meter, this.log, fail);
-    this.buildApp({
+    this.forwarder = new Forwarder(config, this.pool, this.meter, this.log, fail, env);
+    this.deps = {
       tracer: this.tracing?.tracer,
       config,
       auth: new ClientAuth(config.clients),
@@ -81,16 +87,45 @@ export class Gateway {
       selector: new UpstreamSelector(config),
       forwarder: this.forwarder,
       fail,
-    });
+    };
+    this.buildApp(this.deps);
+  }
+
+  /** The configuration in force: the one given at start, or the last reload applied. */
+  get config(): Config {
+    return this.current;
+  }
+
+  /**
+   * Takes a new configuration while serving. Accounts, upstreams, clients and their keys,
+   * pricing, limits and the shutdown grace apply to exchanges that start from now on; exchanges
+   * in flight finish as they began, and every counter stays. Sections bound at start (listen,
+   * storage, timeouts, retry, metrics, log, admin) keep their old values: their names are
+   * returned so that the caller can say a restart is needed.
+   */
+  reload(next: Config): string[] {
+    const ignored = restartOnlyChanges(this.current, next);
+    const applied = withRestartOnly(this.current, next);
+    const pricing = loadPricingTable(applied.pricing.path);
+    this.pool.reload(applied);
+    this.deps.auth.reload(applied.clients);
+    this.deps.selector = new UpstreamSelector(applied);
+    this.deps.config = applied;
+    this.costs.useTable(pricing);
+    this.current = applied;
+    return ignored;
   }
 
   /** Opens the usage store, then starts listening; resolves with the base URL once the port is
    * bound. */
   async listen(): Promise<string> {
-    this.usageStore = await openConfiguredStore(this.config, this.log);
+    this.usageStore = await openConfiguredStore(this.config, this.log, () =>
+      this.metrics.storeFlushFailures.add(1),
+    );
     this.meter.useStore(this.usageStore);
     const { host, port } = this.config.listen;
     this.server = this.app.listen(port, host);
+    this.inFlight = new InFlight(this.server);
     await once(this.server, 'listening');
     const url = this.url;
     this.log.info(
@@ -112,18 +147,24 @@ export class Gateway {
     return `http://${host}:${address.port}`;
   }
 
-  /** Stops serving and flushes what is pending. Safe to call more than once. */
-  close(): Promise<void> {
-    this.closing ??= this.shutdown();
+  /** Stops serving and flushes what is pending. New connections are refused at once; answers in
+   * flight get up to `graceMs` to finish before they are cut. Safe to call more than once: a
+   * later call with no grace cuts a running grace period short. */
+  close(graceMs = 0): Promise<void> {
+    if (this.closing) {
+      if (graceMs === 0) this.inFlight?.hurry();
+      return this.closing;
+    }
+    this.closing = this.shutdown(graceMs);
     return this.closing;
   }
 
-  private async shutdown(): Promise<void> {
-    if (this.server) {
-      const closed = once(this.server, 'close');
-      this.server.close();
-      this.server.closeAllConnections();
-      await closed;
+  private async shutdown(graceMs: number): Promise<void> {
+    if (this.inFlight) {
+      const waiting = this.inFlight.count;
+      if (waiting > 0 && graceMs > 0) this.log.info({ in_flight: waiting }, 'draining');
+      const cut = await this.inFlight.drain(graceMs);
+      if (cut > 0) this.log.warn({ cut }, 'grace period over: answers in flight were cut');
     }
     await this.forwarder.close();
     // Every exchange has ended by now: the last write holds all of them.
@@ -141,7 +182,14 @@ export class Gateway {
         available: this.pool.availableCount(),
       };
     });
-    router.get(this.config.metrics.path, (ctx) => {
+    // Readiness, unlike liveness: can this gateway serve an exchange right now?
+    router.get('/ready', (ctx) => {
+      const available = this.pool.availableCount();
+      const ready = available > 0 && !this.inFlight?.isDraining;
+      ctx.status = ready ? 200 : 503;
+      ctx.body = { status: ready ? 'ready' : 'unavailable', available };
+    });
+    router.get(this.config.metrics.path, metricsAccess(this.config.metrics.token), (ctx) => {
       ctx.respond = false;
       this.metrics.scrape(ctx.req, ctx.res);
     });
@@ -152,7 +200,14 @@ export class Gateway {
       else router.all(entry.path, handler);
     }
 
-    const admin = { pool: this.pool, store: () => this.usageStore, token: this.config.admin.token };
+    const { source, prometheus_url: prometheusUrl } = this.config.summary;
+    const admin = {
+      pool: this.pool,
+      store: () => this.usageStore,
+      token: this.config.admin.token,
+      fleetTotals:
+        source === 'prometheus' && prometheusUrl ? prometheusTotals(prometheusUrl) : undefined,
+    };
     this.app.use(adminRouter(admin).routes());
     this.app.use(router.routes());
     // Koa's default prints stack traces to stderr; a client that hangs up mid-answer is routine

@@ -145,6 +145,8 @@ export class Meter {
   }
 
   private writeLogLine(exchange: Exchange, model: string): void {
+    // Below `info` the line is dropped anyway; skip building it on every exchange.
+    if (!this.log.isLevelEnabled('info')) return;
     const ttft = exchange.timeToFirstTokenSeconds;
     this.log.info(
       {

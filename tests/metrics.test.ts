@@ -62,6 +62,12 @@ const CONTRACT: Record<string, { type: string; labels: string[] }> = {
     type: 'histogram',
     labels: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model'],
   },
+  tollgate_store_flush_failures_total: { type: 'counter', labels: [] },
+  tollgate_config_reloads_total: { type: 'counter', labels: ['result'] },
+  process_memory_usage: { type: 'gauge', labels: [] },
+  process_cpu_time_total: { type: 'counter', labels: ['cpu_mode'] },
+  nodejs_eventloop_utilization: { type: 'gauge', labels: [] },
+  v8js_memory_heap_used: { type: 'gauge', labels: ['v8js_heap_space_name'] },
 };
 
 const CODEX_HEADERS = {

@@ -4,8 +4,8 @@ import type { AccountConfig } from '../config/schema.js';
 export class Account {
   readonly name: string;
   readonly upstream: string;
-  readonly apiKey: string;
-  readonly headers: Readonly<Record<string, string>>;
+  apiKey: string;
+  headers: Readonly<Record<string, string>>;
   /** Attempts currently running on this account. */
   inFlight = 0;
   /** Epoch ms until which a 429 keeps the account out of rotation. */
@@ -19,6 +19,17 @@ export class Account {
   constructor(config: AccountConfig, upstream: string) {
     this.name = config.name;
     this.upstream = upstream;
+    this.apiKey = config.api_key;
+    this.headers = config.headers;
+  }
+
+  /** Takes a reloaded configuration of the same account. Cool-down and attempts in flight stay;
+   * a new key is a new credential, so a 401/403 earned by the old one no longer holds it out. */
+  update(config: AccountConfig): void {
+    if (config.api_key !== this.apiKey) {
+      this.disabledUntil = 0;
+      this.probing = false;
+    }
     this.apiKey = config.api_key;
     this.headers = config.headers;
   }

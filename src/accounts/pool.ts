@@ -18,11 +18,28 @@ export class AccountPool {
   /** The rate limits and quota windows each account's upstream last stated. */
   readonly limits = new LimitsBook();
 
-  constructor(private readonly config: Config) {
+  constructor(private config: Config) {
+    this.reload(config);
+  }
+
+  /** Takes a new configuration. An account that keeps its name and upstream keeps its state
+   * (cool-down, attempts in flight); a removed one takes no new attempt, while attempts already
+   * running on it finish on the object they hold. */
+  reload(config: Config): void {
+    const previous = new Map(this.all().map((a) => [a.name, a]));
+    this.config = config;
+    this.byUpstream.clear();
     for (const upstream of config.upstreams) {
-      const accounts = upstream.accounts.map((a) => new Account(a, upstream.name));
+      const accounts = upstream.accounts.map((conf) => {
+        const kept = previous.get(conf.name);
+        previous.delete(conf.name);
+        if (kept?.upstream !== upstream.name) return new Account(conf, upstream.name);
+        kept.update(conf);
+        return kept;
+      });
       this.byUpstream.set(upstream.name, accounts);
     }
+    for (const removed of previous.keys()) this.limits.forget(removed);
   }
 
   all(): Account[] {

@@ -20,15 +20,42 @@ export interface LimitsReading {
   quotas: Partial<Record<QuotaWindow, QuotaState>>;
 }
 
-/** OpenAI names a resource once per header; Anthropic has four, with dashes. */
-const OPENAI_RESOURCES: readonly RatelimitResource[] = ['requests', 'tokens'];
-const ANTHROPIC_RESOURCES: Record<string, RatelimitResource> = {
-  requests: 'requests',
-  tokens: 'tokens',
-  'input-tokens': 'input_tokens',
-  'output-tokens': 'output_tokens',
-};
-const WINDOWS: readonly QuotaWindow[] = ['primary', 'secondary'];
+/** Header names, spelled out once: an answer's headers are read on every exchange. OpenAI names
+ * a resource once per header; Anthropic has four, with dashes. */
+const RESOURCE_HEADERS: readonly {
+  resource: RatelimitResource;
+  limit: string;
+  remaining: string;
+  reset: string;
+  /** OpenAI states resets as durations, Anthropic as RFC 3339 times. */
+  resetIsDuration: boolean;
+}[] = [
+  ...(['requests', 'tokens'] as const).map((resource) => ({
+    resource,
+    limit: `x-ratelimit-limit-${resource}`,
+    remaining: `x-ratelimit-remaining-${resource}`,
+    reset: `x-ratelimit-reset-${resource}`,
+    resetIsDuration: true,
+  })),
+  ...Object.entries({
+    requests: 'requests',
+    tokens: 'tokens',
+    'input-tokens': 'input_tokens',
+    'output-tokens': 'output_tokens',
+  } as const).map(([name, resource]) => ({
+    resource,
+    limit: `anthropic-ratelimit-${name}-limit`,
+    remaining: `anthropic-ratelimit-${name}-remaining`,
+    reset: `anthropic-ratelimit-${name}-reset`,
+    resetIsDuration: false,
+  })),
+];
+const WINDOW_HEADERS = (['primary', 'secondary'] as const).map((window) => ({
+  window,
+  usedPercent: `x-codex-${window}-used-percent`,
+  resetAt: `x-codex-${window}-reset-at`,
+  resetAfter: `x-codex-${window}-reset-after-seconds`,
+}));
 
 /**
  * Reads the rate-limit and quota headers of any upstream answer: OpenAI's `x-ratelimit-*`
@@ -39,35 +66,30 @@ const WINDOWS: readonly QuotaWindow[] = ['primary', 'secondary'];
  */
 export function readLimits(headers: IncomingHttpHeaders, now = Date.now()): LimitsReading {
   const rateLimits: LimitsReading['rateLimits'] = {};
-  const keep = (resource: RatelimitResource, limit: RateLimit) => {
-    if (Object.values(limit).some((v) => v !== undefined)) rateLimits[resource] = limit;
-  };
-  for (const resource of OPENAI_RESOURCES) {
-    const reset = durationMs(headers[`x-ratelimit-reset-${resource}`]);
-    keep(resource, {
-      limit: count(headers[`x-ratelimit-limit-${resource}`]),
-      remaining: count(headers[`x-ratelimit-remaining-${resource}`]),
-      resetAt: reset === undefined ? undefined : now + reset,
-    });
-  }
-  for (const [name, resource] of Object.entries(ANTHROPIC_RESOURCES)) {
-    const prefix = `anthropic-ratelimit-${name}`;
-    keep(resource, {
-      limit: count(headers[`${prefix}-limit`]),
-      remaining: count(headers[`${prefix}-remaining`]),
-      resetAt: timestamp(headers[`${prefix}-reset`]),
-    });
+  for (const names of RESOURCE_HEADERS) {
+    const limit = count(headers[names.limit]);
+    const remaining = count(headers[names.remaining]);
+    const rawReset = headers[names.reset];
+    let resetAt: number | undefined;
+    if (names.resetIsDuration) {
+      const reset = durationMs(rawReset);
+      resetAt = reset === undefined ? undefined : now + reset;
+    } else resetAt = timestamp(rawReset);
+    if (limit !== undefined || remaining !== undefined || resetAt !== undefined) {
+      rateLimits[names.resource] = { limit, remaining, resetAt };
+    }
   }
   return { rateLimits, quotas: readCodexWindows(headers, now) };
 }
 
 function readCodexWindows(headers: IncomingHttpHeaders, now: number): LimitsReading['quotas'] {
   const quotas: LimitsReading['quotas'] = {};
-  for (const window of WINDOWS) {
-    const percent = number(headers[`x-codex-${window}-used-percent`]);
+  for (const names of WINDOW_HEADERS) {
+    const percent = number(headers[names.usedPercent]);
     if (percent === undefined) continue;
-    const resetAt = number(headers[`x-codex-${window}-reset-at`]);
-    const resetAfter = number(headers[`x-codex-${window}-reset-after-seconds`]);
+    const window = names.window;
+    const resetAt = number(headers[names.resetAt]);
+    const resetAfter = number(headers[names.resetAfter]);
     quotas[window] = {
       usedRatio: Math.min(1, Math.max(0, percent / 100)),
       resetAt:
@@ -94,16 +116,32 @@ export function latestReset(reading: LimitsReading): number | undefined {
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
+const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+const DECIMAL = /^\d+(\.\d+)?$/;
 
-/** OpenAI's reset durations: `6ms`, `20s`, `1m30s`, `2h0m5.5s`. */
+/** OpenAI's reset durations: `6ms`, `20s`, `1m30s`, `2h0m5.5s`. Every answer carries two, so
+ * the common one-unit form takes a shortcut past the general pattern. */
 export function durationMs(value: string | string[] | undefined): number | undefined {
-  if (typeof value !== 'string' || !/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(value.trim()))
-    return undefined;
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  const simple = oneUnit(text);
+  if (simple !== undefined) return simple;
+  if (!DURATION.test(text)) return undefined;
   let total = 0;
-  for (const [, amount, unit] of value.trim().matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+  for (const [, amount, unit] of text.matchAll(DURATION_PART)) {
     total += Number(amount) * UNIT_MS[unit];
   }
   return total;
+}
+
+/** `<number>ms` or `<number>s`, or undefined for anything else. */
+function oneUnit(text: string): number | undefined {
+  const ms = text.endsWith('ms');
+  if (!ms && !text.endsWith('s')) return undefined;
+  const digits = text.slice(0, text.length - (ms ? 2 : 1));
+  if (!DECIMAL.test(digits)) return undefined;
+  return Number(digits) * (ms ? 1 : 1000);
 }
 
 function number(value: string | string[] | undefined): number | undefined {
@@ -131,6 +169,12 @@ function timestamp(value: string | string[] | undefined): number | undefined {
 export class LimitsBook {
   private readonly rateLimits = new Map<string, Map<RatelimitResource, RateLimit>>();
   private readonly quotas = new Map<string, Map<QuotaWindow, QuotaState>>();
+
+  /** Drops what an account's upstream stated, once the account has left the configuration. */
+  forget(account: string): void {
+    this.rateLimits.delete(account);
+    this.quotas.delete(account);
+  }
 
   record(account: string, reading: LimitsReading): void {
     mergeInto(this.rateLimits, account, reading.rateLimits);

@@ -3,7 +3,9 @@ import type { Context } from 'koa';
 import type { AccountPool } from '../accounts/pool.js';
 import { GRANULARITIES, type Granularity } from '../store/history.js';
 import type { UsageStore } from '../store/usage-store.js';
+import type { Counters } from '../store/counters.js';
 import { adminAccess } from './access.js';
+import { SummarySourceError } from './prometheus-summary.js';
 import {
   accountStateJson,
   accountUsageJson,
@@ -16,6 +18,8 @@ export interface AdminDeps {
   /** The usage store once it is open; undefined while storage is disabled. */
   store: () => UsageStore | undefined;
   token: string | undefined;
+  /** Where the summary's totals come from when not the local store (`summary.source`). */
+  fleetTotals?: () => Promise<Counters>;
 }
 
 /** The answers of the history route's parameter checks, worded as codex-proxy words them. */
@@ -35,9 +39,11 @@ export function adminRouter(deps: AdminDeps): Router {
   const router = new Router();
   router.use(adminAccess(deps.token));
 
-  router.get('/admin/usage-stats/summary', (ctx) => {
-    const store = requireStore(ctx, deps);
-    if (store) ctx.body = summaryJson(store.totals(), deps.pool.all(), Date.now());
+  router.get('/admin/usage-stats/summary', async (ctx) => {
+    const totals = deps.fleetTotals
+      ? await fleetTotals(ctx, deps.fleetTotals)
+      : requireStore(ctx, deps)?.totals();
+    if (totals) ctx.body = summaryJson(totals, deps.pool.all(), Date.now());
   });
 
   router.get('/admin/usage-stats/history', (ctx) => {
@@ -87,6 +93,21 @@ function historyParams(ctx: Context): HistoryParams {
   } else return { error: HistoryError.hours };
   if (granularity === 'raw' && hours === 'all') return { error: HistoryError.rawAll };
   return { granularity: granularity as Granularity, hours };
+}
+
+/** Totals from the summary source; a 502 when it cannot answer. */
+async function fleetTotals(
+  ctx: Context,
+  source: () => Promise<Counters>,
+): Promise<Counters | undefined> {
+  try {
+    return await source();
+  } catch (err) {
+    if (!(err instanceof SummarySourceError)) throw err;
+    ctx.status = 502;
+    ctx.body = { error: err.message };
+    return undefined;
+  }
 }
 
 function requireStore(ctx: Context, deps: AdminDeps): UsageStore | undefined {

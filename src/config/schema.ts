@@ -46,6 +46,8 @@ export const configSchema = z
         path: z.string().startsWith('/').default('/metrics'),
         model_labels: z.array(z.string().min(1)).optional(),
         max_models: z.number().int().min(0).default(50),
+        /** When set, a scrape must send `Authorization: Bearer <token>`. */
+        token: z.string().min(16).optional(),
       })
       .prefault({}),
     limits: z
@@ -71,6 +73,8 @@ export const configSchema = z
         idle_seconds: z.number().positive().default(300),
       })
       .prefault({}),
+    /** On SIGTERM/SIGINT: how long exchanges in flight may take to finish before they are cut. */
+    shutdown: z.strictObject({ grace_seconds: z.number().min(0).default(10) }).prefault({}),
     log: z
       .strictObject({
         level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -90,6 +94,18 @@ export const configSchema = z
     /** The pricing table for cost estimates; the table shipped with Tollgate when unset. */
     pricing: z.strictObject({ path: z.string().min(1).optional() }).prefault({}),
     admin: z.strictObject({ token: z.string().min(16).optional() }).prefault({}),
+    /** Where the admin summary's totals come from: this process's usage store, or a Prometheus
+     * scraping every instance, for fleet totals. */
+    summary: z
+      .strictObject({
+        source: z.enum(['store', 'prometheus']).default('store'),
+        prometheus_url: z.url({ protocol: /^https?$/ }).optional(),
+      })
+      .prefault({})
+      .refine((s) => s.source !== 'prometheus' || s.prometheus_url !== undefined, {
+        message: 'summary.prometheus_url is required when summary.source is prometheus',
+        path: ['prometheus_url'],
+      }),
   })
   .superRefine(checkUniqueNames);
 

@@ -18,9 +18,16 @@ export class CostEstimator {
   private readonly warned = new Set<string>();
 
   constructor(
-    private readonly table: PricingTable,
+    private table: PricingTable,
     private readonly log: Logger,
   ) {}
+
+  /** Takes a reloaded pricing table; exchanges that end from now on are priced with it. */
+  useTable(table: PricingTable): void {
+    this.table = table;
+    this.resolved.clear();
+    this.warned.clear();
+  }
 
   /** USD for `usage` on `model`; 0 when nothing was used or the model has no price. */
   cost(model: string | undefined, usage: Usage): number {

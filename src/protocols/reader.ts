@@ -1,4 +1,5 @@
 import type { Exchange, ProtocolEnding } from '../exchange.js';
+import { field } from '../usage.js';
 
 /**
  * Reads a protocol's answer on the side, to meter it: SSE events one by one, or a whole JSON
@@ -37,4 +38,12 @@ export function parseJson(text: string): unknown {
 /** Events without an `event:` line still name their type first thing in the JSON. */
 export function sniffType(data: string): string | undefined {
   return /^\s*\{\s*"type"\s*:\s*"([^"]+)"/.exec(data)?.[1];
+}
+
+/** An error in a provider's JSON shape (`{"error": {...}}`, or Anthropic's `"type": "error"`).
+ * Some upstreams send one with status 200, even to a streaming request: it is no answer. A
+ * Responses object carries `"error": null` when all went well. */
+export function isErrorBody(body: unknown): boolean {
+  const error = field(body, 'error');
+  return (error !== undefined && error !== null) || field(body, 'type') === 'error';
 }

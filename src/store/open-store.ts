@@ -6,6 +6,7 @@ import { UsageStore } from './usage-store.js';
 export async function openConfiguredStore(
   config: Config,
   log: Logger,
+  onWriteFailure?: () => void,
 ): Promise<UsageStore | undefined> {
   const storage = config.storage;
   if (!storage.enabled) return undefined;
@@ -16,6 +17,7 @@ export async function openConfiguredStore(
       snapshotIntervalMinutes: storage.snapshot_interval_minutes,
       retentionDays: storage.retention_days,
       writeIntervalMs: storage.write_interval_seconds * 1000,
+      onWriteFailure,
     },
     accounts,
     log,

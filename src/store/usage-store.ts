@@ -22,6 +22,8 @@ export interface UsageStoreOptions {
   writeIntervalMs: number;
   /** Epoch milliseconds; tests move time by hand. */
   clock?: () => number;
+  /** Called on every failed write of the file (the failure counter). */
+  onWriteFailure?: () => void;
 }
 
 /**
@@ -215,6 +217,7 @@ export class UsageStore {
   /** A failed write keeps the changes in memory and tries again later; it warns once per run of
    * failures, not once per attempt. */
   private writeError(err: unknown): void {
+    this.options.onWriteFailure?.();
     if (!this.writeFailed) {
       this.log.warn({ err, path: this.options.path }, 'cannot write the usage file; will retry');
     }

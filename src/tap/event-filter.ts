@@ -36,10 +36,10 @@ export class EventFilter {
   end(): Buffer | null {
     const rest = this.pending;
     this.pending = Buffer.alloc(0);
-    if (rest.length === 0) return null;
-    this.meter.feed(rest.toString('utf8'));
+    if (rest.length > 0) this.meter.feed(rest.toString('utf8'));
+    // Always ended: the last event's final CR is only known to be a line break now.
     this.meter.end();
-    return rest;
+    return rest.length === 0 ? null : rest;
   }
 }
 

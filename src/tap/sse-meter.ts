@@ -14,6 +14,8 @@ export class SseMeter {
   private readonly text = new StringDecoder('utf8');
   private readonly parser: EventSourceParser;
   private broken = false;
+  /** The last text fed ended in CR: the parser waits to see whether an LF follows. */
+  private endsInCr = false;
 
   constructor(private readonly reader: UsageReader) {
     this.parser = createParser({
@@ -33,13 +35,17 @@ export class SseMeter {
   feed(text: string): void {
     if (this.broken || text.length === 0) return;
     try {
+      this.endsInCr = text.charCodeAt(text.length - 1) === 0x0d;
       this.parser.feed(text);
     } catch {
       this.broken = true;
     }
   }
 
+  /** A stream framed with bare CRs ends in one; at the end no LF can follow, so the CR is a
+   * line break and the last event (often the terminal one) is complete. */
   end(): void {
     if (!this.broken) this.feed(this.text.end());
+    if (this.endsInCr) this.feed('\n');
   }
 }

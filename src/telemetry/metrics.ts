@@ -5,7 +5,9 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { AccountPool } from '../accounts/pool.js';
 import { otlpMetricReader } from './otlp-metrics.js';
 import { observeLimits } from './limit-gauges.js';
-import { Attr, Buckets, Instrument } from './vocabulary.js';
+import { RuntimeMetrics } from './runtime-metrics.js';
+import { SumTable } from './sum-table.js';
+import { Attr, Buckets, Instrument, RELOAD_RESULTS } from './vocabulary.js';
 
 /**
  * Tollgate's instruments, created once per process. Each is described by what it measures and
@@ -14,27 +16,32 @@ import { Attr, Buckets, Instrument } from './vocabulary.js';
 export class Metrics {
   readonly provider: MeterProvider;
   private readonly exporter: PrometheusExporter;
+  private readonly runtime: RuntimeMetrics;
 
   /** Exchanges, counted once when each ends. */
-  readonly requests: Counter;
+  readonly requests: SumTable;
   /** Tokens of finished exchanges, by token kind. */
-  readonly tokens: Counter;
+  readonly tokens: SumTable;
   /** Image requests, counted once when each ends, by image outcome and reason. */
-  readonly imageRequests: Counter;
+  readonly imageRequests: SumTable;
   /** Estimated USD of finished exchanges, from their usage and the pricing table. */
-  readonly costUsd: Counter;
+  readonly costUsd: SumTable;
   /** Seconds from the request's arrival to its ending (last byte sent, error, or abort). */
   readonly requestDuration: Histogram;
   /** Seconds from the request's arrival to the first event carrying generated content; streams only. */
   readonly timeToFirstToken: Histogram;
   /** Upstream HTTP requests, by account and the status they got (`error` for none). */
-  readonly upstreamAttempts: Counter;
+  readonly upstreamAttempts: SumTable;
   /** Exchanges in progress, by route. */
-  readonly requestsActive: UpDownCounter;
+  readonly requestsActive: SumTable;
   /** GenAI semantic conventions: tokens per operation, by `gen_ai.token.type`. */
   readonly genAiTokenUsage: Histogram;
   /** GenAI semantic conventions: seconds per operation, from arrival to ending. */
   readonly genAiOperationDuration: Histogram;
+  /** Writes of the usage file that failed (each is retried; the changes stay in memory). */
+  readonly storeFlushFailures: Counter;
+  /** Configuration reloads (SIGHUP), by `result`: applied, or refused with the old one kept. */
+  readonly configReloads: Counter;
 
   constructor(pool: AccountPool, env: Record<string, string | undefined> = process.env) {
     this.exporter = new PrometheusExporter({
@@ -46,19 +53,20 @@ export class Metrics {
     this.provider = new MeterProvider({ readers: otlp ? [this.exporter, otlp] : [this.exporter] });
     const meter = this.provider.getMeter('tollgate');
 
-    this.requests = meter.createCounter(Instrument.requests, {
+    // Added to on every exchange: kept as sums, see SumTable.
+    this.requests = new SumTable(meter, Instrument.requests, {
       description: 'Exchanges handled, counted once when each ends.',
       unit: '{request}',
     });
-    this.tokens = meter.createCounter(Instrument.tokens, {
+    this.tokens = new SumTable(meter, Instrument.tokens, {
       description: 'Tokens metered from finished exchanges, by token kind (kinds overlap).',
       unit: '{token}',
     });
-    this.imageRequests = meter.createCounter(Instrument.imageRequests, {
+    this.imageRequests = new SumTable(meter, Instrument.imageRequests, {
       description: 'Image requests, counted once when each ends, by image outcome and reason.',
       unit: '{request}',
     });
-    this.costUsd = meter.createCounter(Instrument.costUsd, {
+    this.costUsd = new SumTable(meter, Instrument.costUsd, {
       description: 'Estimated cost of finished exchanges in USD, from list prices per token kind.',
       unit: '{USD}',
     });
@@ -74,14 +82,19 @@ export class Metrics {
       Buckets.timeToFirstTokenSeconds,
       'Seconds from the arrival of a streaming request to its first generated content.',
     );
-    this.upstreamAttempts = meter.createCounter(Instrument.upstreamAttempts, {
+    this.upstreamAttempts = new SumTable(meter, Instrument.upstreamAttempts, {
       description: 'Upstream HTTP requests made, by account and status (`error` when none came).',
       unit: '{request}',
     });
-    this.requestsActive = meter.createUpDownCounter(Instrument.requestsActive, {
-      description: 'Exchanges in progress.',
-      unit: '{request}',
-    });
+    this.requestsActive = new SumTable(
+      meter,
+      Instrument.requestsActive,
+      {
+        description: 'Exchanges in progress.',
+        unit: '{request}',
+      },
+      'upDownCounter',
+    );
     this.genAiTokenUsage = meter.createHistogram(Instrument.genAiTokenUsage, {
       description: 'Number of input and output tokens used per operation.',
       unit: '{token}',
@@ -94,6 +107,19 @@ export class Metrics {
       'GenAI operation duration.',
     );
 
+    this.storeFlushFailures = meter.createCounter(Instrument.storeFlushFailures, {
+      description: 'Writes of the usage file that failed; each is retried later.',
+      unit: '{write}',
+    });
+    this.configReloads = meter.createCounter(Instrument.configReloads, {
+      description: 'Configuration reloads, by result (applied, or refused keeping the old one).',
+      unit: '{reload}',
+    });
+    // Present at 0 from the start, so that an alert on their increase has a series to watch.
+    this.storeFlushFailures.add(0);
+    for (const result of RELOAD_RESULTS) this.configReloads.add(0, { [Attr.result]: result });
+    this.runtime = new RuntimeMetrics(this.provider);
+
     observeAccounts(meter, pool);
     observeLimits(meter, pool.limits);
   }
@@ -104,6 +130,7 @@ export class Metrics {
   }
 
   async shutdown(): Promise<void> {
+    this.runtime.stop();
     await this.provider.shutdown();
   }
 }

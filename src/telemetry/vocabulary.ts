@@ -23,6 +23,10 @@ export const Instrument = {
   quotaReset: 'tollgate.account.quota.reset.seconds',
   genAiTokenUsage: 'gen_ai.client.token.usage',
   genAiOperationDuration: 'gen_ai.client.operation.duration',
+  storeFlushFailures: 'tollgate.store.flush.failures',
+  configReloads: 'tollgate.config.reloads',
+  processMemoryUsage: 'process.memory.usage',
+  processCpuTime: 'process.cpu.time',
 } as const;
 
 /** Attribute (label) keys of Tollgate's own instruments. */
@@ -38,6 +42,8 @@ export const Attr = {
   reason: 'reason',
   resource: 'resource',
   window: 'window',
+  result: 'result',
+  cpuMode: 'cpu.mode',
 } as const;
 
 /** Attribute keys from the OpenTelemetry GenAI semantic conventions. Copied here on purpose:
@@ -109,6 +115,10 @@ export const LabelValue = {
   noStatus: 'error',
   clientClosed: '499',
 } as const;
+
+/** `result` of a configuration reload: applied, or refused with the old configuration kept. */
+export const RELOAD_RESULTS = ['applied', 'refused'] as const;
+export type ReloadResult = (typeof RELOAD_RESULTS)[number];
 
 /** `gen_ai.token.type` values of the semantic conventions. */
 export const GenAiTokenType = { input: 'input', output: 'output' } as const;

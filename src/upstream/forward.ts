@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import type { Account } from '../accounts/account.js';
 import type { AccountPool } from '../accounts/pool.js';
 import type { Config, UpstreamConfig } from '../config/schema.js';
@@ -12,6 +12,7 @@ import type { UsageReader } from '../protocols/reader.js';
 import { ResponseTap } from '../tap/response-tap.js';
 import { classifyAttemptError, isRetryableStatus, streamErrorType } from './attempt-error.js';
 import { clientHeaders, upstreamHeaders } from './headers.js';
+import { upstreamDispatcher } from './dispatcher.js';
 import { relayBody } from './relay.js';
 
 /** What to send upstream for one exchange, prepared by the protocol. */
@@ -60,7 +61,7 @@ const MAX_HELD_BODY = 1024 * 1024;
  * answer Tollgate will pass on is streamed through the tap, and the exchange is settled once.
  */
 export class Forwarder {
-  private readonly dispatcher: Agent;
+  private readonly dispatcher: Dispatcher;
 
   constructor(
     private readonly config: Config,
@@ -68,13 +69,9 @@ export class Forwarder {
     private readonly meter: Meter,
     private readonly log: Logger,
     private readonly fail: FailFn,
+    env: Record<string, string | undefined> = process.env,
   ) {
-    const t = config.timeouts;
-    this.dispatcher = new Agent({
-      connect: { timeout: t.connect_seconds * 1000 },
-      headersTimeout: t.headers_seconds * 1000,
-      bodyTimeout: t.idle_seconds * 1000,
-    });
+    this.dispatcher = upstreamDispatcher(config.timeouts, env);
   }
 
   async forward(res: ServerResponse, exchange: Exchange, plan: ForwardPlan): Promise<void> {

@@ -25,8 +25,8 @@ export interface RunningPrometheus {
 }
 
 export interface PrometheusOptions {
-  /** `host:port` of the Tollgate to scrape. */
-  target: string;
+  /** `host:port` of the Tollgate to scrape, or of each of several. */
+  target: string | string[];
   ruleFiles: string[];
 }
 
@@ -58,7 +58,7 @@ function config({ target, ruleFiles }: PrometheusOptions): string {
     'global: { scrape_interval: 1s, evaluation_interval: 1s }',
     `rule_files: [${ruleFiles.map((f) => JSON.stringify(f)).join(', ')}]`,
     'scrape_configs:',
-    `  - { job_name: tollgate, static_configs: [{ targets: ["${target}"] }] }`,
+    `  - { job_name: tollgate, static_configs: [{ targets: ${JSON.stringify([target].flat())} }] }`,
     '',
   ].join('\n');
 }

@@ -1,6 +1,6 @@
 import type { Exchange, ProtocolEnding } from '../../exchange.js';
 import { field, tokenCount } from '../../usage.js';
-import { parseJson, sniffType, type UsageReader } from '../reader.js';
+import { isErrorBody, parseJson, sniffType, type UsageReader } from '../reader.js';
 
 /** Anthropic's documented error types: anything else in an `error` event is labelled as a
  * generic error event, so a provider's new wording cannot grow the `error.type` label. */
@@ -57,6 +57,11 @@ export class MessagesReader implements UsageReader {
   }
 
   onJson(body: unknown): void {
+    if (isErrorBody(body)) {
+      this.ending = 'upstream_error';
+      this.errorType = 'error_body';
+      return;
+    }
     this.ending = 'success';
     this.noteMessage(body);
     this.readUsage(field(body, 'usage'));

@@ -1,6 +1,6 @@
 import type { Exchange, ProtocolEnding } from '../../exchange.js';
 import { field, tokenCount } from '../../usage.js';
-import { parseJson, type UsageReader } from '../reader.js';
+import { isErrorBody, parseJson, type UsageReader } from '../reader.js';
 
 /**
  * Meters `/v1/chat/completions`. A stream carries usage only in a last chunk with empty
@@ -37,6 +37,11 @@ export class ChatReader implements UsageReader {
   }
 
   onJson(body: unknown): void {
+    if (isErrorBody(body)) {
+      this.ending = 'upstream_error';
+      this.errorType = 'error_body';
+      return;
+    }
     this.ending = 'success';
     this.readUsage(body);
   }

@@ -1,11 +1,11 @@
 import type { Exchange, ProtocolEnding } from '../../exchange.js';
 import { field, tokenCount } from '../../usage.js';
-import type { UsageReader } from '../reader.js';
+import { isErrorBody, type UsageReader } from '../reader.js';
 
 /** Meters `/v1/embeddings`: one JSON answer whose `usage.prompt_tokens` are host input tokens. */
 export class EmbeddingsReader implements UsageReader {
   ending?: ProtocolEnding;
-  readonly errorType = undefined;
+  errorType?: string;
   readonly hideLastEvent = false;
 
   constructor(private readonly exchange: Exchange) {}
@@ -14,6 +14,11 @@ export class EmbeddingsReader implements UsageReader {
   onEvent(): void {}
 
   onJson(body: unknown): void {
+    if (isErrorBody(body)) {
+      this.ending = 'upstream_error';
+      this.errorType = 'error_body';
+      return;
+    }
     this.ending = 'success';
     this.exchange.usage.host_in = tokenCount(field(body, 'usage', 'prompt_tokens'));
   }

@@ -1,6 +1,6 @@
 import type { Exchange, ProtocolEnding } from '../../exchange.js';
 import { field, tokenCount } from '../../usage.js';
-import { parseJson, sniffType, type UsageReader } from '../reader.js';
+import { isErrorBody, parseJson, sniffType, type UsageReader } from '../reader.js';
 
 /**
  * Meters `/v1/images/generations` and `/v1/images/edits`. The image model's tokens are image
@@ -35,6 +35,11 @@ export class ImagesReader implements UsageReader {
   }
 
   onJson(body: unknown): void {
+    if (isErrorBody(body)) {
+      this.ending = 'upstream_error';
+      this.errorType = 'error_body';
+      return;
+    }
     this.ending = 'success';
     const data = field(body, 'data');
     this.readImages(Array.isArray(data) ? data : [], field(body, 'usage'));

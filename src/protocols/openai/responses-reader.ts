@@ -1,6 +1,7 @@
 import type { Exchange, ProtocolEnding } from '../../exchange.js';
 import { field, tokenCount } from '../../usage.js';
-import { parseJson, sniffType, type UsageReader } from '../reader.js';
+import { isErrorBody, sniffType, type UsageReader } from '../reader.js';
+import { parseSkimmed } from '../skim-json.js';
 
 /** Terminal events of the Responses stream and the ending each one means. */
 const TERMINAL: Record<string, ProtocolEnding> = {
@@ -38,6 +39,11 @@ export class ResponsesReader implements UsageReader {
   }
 
   onJson(body: unknown): void {
+    if (isErrorBody(body)) {
+      this.ending = 'upstream_error';
+      this.errorType = 'error_body';
+      return;
+    }
     const status = field(body, 'status');
     this.ending = typeof status === 'string' ? (STATUS_ENDING[status] ?? 'success') : 'success';
     if (this.ending === 'upstream_error') this.errorType = 'response_failed';
@@ -47,7 +53,8 @@ export class ResponsesReader implements UsageReader {
   private onTerminal(type: string, data: string): void {
     this.ending = TERMINAL[type];
     if (this.ending === 'upstream_error') this.errorType = 'response_failed';
-    this.readUsage(field(parseJson(data), 'response'));
+    // The final response repeats every output item, generated images included.
+    this.readUsage(field(parseSkimmed(data), 'response'));
   }
 
   private fail(errorType: string): void {

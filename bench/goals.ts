@@ -1,0 +1,169 @@
+import type { SlowStreamsResult, SoakResult } from './memory.js';
+import type { Summary } from './summary.js';
+import type { TargetName } from './targets.js';
+import { WORKLOADS, type Workload } from './workloads.js';
+
+/** The targets the numbers are held to, all as Tollgate (everything on) against the
+ * pass-through in the same run. */
+export const GOALS = {
+  minThroughput: { core: 0.9, image: 0.85, protocols: 0.85 },
+  maxCpuRatio: 1.2,
+  maxAddedP50Ms: 0.5,
+  maxAddedTtfeMs: 0.5,
+  maxImageRssRatio: 1.5,
+  maxStreamBytes: 50_000,
+  /** The steady load's last quarter against its second: more is growth, not noise. */
+  maxSoakGrowth: 0.05,
+  maxStoreCost: 0.05,
+  maxTracingCost: 0.1,
+} as const;
+
+/** Above this the load generator, one event loop on one core, is what limits the rate. */
+const HARNESS_BOUND_PERCENT = 90;
+
+export type GoalRow = [workload: string, measure: string, value: string, goal: string, met: string];
+
+export function goalRows(
+  summaries: readonly Summary[],
+  connections: number,
+  streams: readonly SlowStreamsResult[],
+  soaked: SoakResult,
+): GoalRow[] {
+  return [
+    ...WORKLOADS.flatMap((workload) => [
+      ...loadedGoals(workload, summaries, connections),
+      ...singleConnectionGoals(workload, summaries),
+    ]),
+    ...memoryGoals(streams, soaked),
+  ];
+}
+
+/** Throughput for every workload; CPU, store and tracing costs for the core ones; memory for
+ * the images. */
+function loadedGoals(workload: Workload, summaries: readonly Summary[], connections: number) {
+  const at = (target: TargetName) => find(summaries, workload.name, connections, target);
+  const [pt, tg] = [at('pass-through'), at('tollgate')];
+  if (!pt || !tg) return [];
+  const row = rowOf(workload.name);
+  const min = GOALS.minThroughput[workload.group];
+  const harness = Math.max(pt.harnessCpuPercent, tg.harnessCpuPercent);
+  const rps = tg.rps / pt.rps;
+  const rows = [row(`req/s at ${connections} connections`, times(rps), `≥ ${min}×`, rps >= min)];
+  if (harness >= HARNESS_BOUND_PERCENT) {
+    rows[0][4] = `not conclusive: load generator at ${harness.toFixed(0)} %`;
+  }
+  if (workload.group === 'core') {
+    const cpu = tg.cpuSecondsPer1k / pt.cpuSecondsPer1k;
+    const max = GOALS.maxCpuRatio;
+    rows.push(row('CPU per request', times(cpu), `≤ ${max}×`, cpu <= max));
+    rows.push(...variantCost(row, tg, at('tollgate, store off'), 'store', GOALS.maxStoreCost));
+    rows.push(...variantCost(row, tg, at('tollgate, tracing off'), 'traces', GOALS.maxTracingCost));
+  }
+  if (workload.group === 'image') {
+    const rss = tg.peakRssBytes / pt.peakRssBytes;
+    const max = GOALS.maxImageRssRatio;
+    rows.push(row('peak RSS', times(rss), `≤ ${max}×`, rss <= max));
+  }
+  return rows;
+}
+
+/** Added latency, and for streams added time to first event, at one connection. */
+function singleConnectionGoals(workload: Workload, summaries: readonly Summary[]): GoalRow[] {
+  const pt = find(summaries, workload.name, 1, 'pass-through');
+  const tg = find(summaries, workload.name, 1, 'tollgate');
+  if (!pt || !tg) return [];
+  const row = rowOf(workload.name);
+  const added = tg.p50Ms - pt.p50Ms;
+  const rows = [
+    row(
+      'added p50 at 1 connection',
+      ms(added),
+      `≤ ${GOALS.maxAddedP50Ms} ms`,
+      added <= GOALS.maxAddedP50Ms,
+    ),
+  ];
+  if (workload.stream) {
+    const ttfe = tg.ttfeP50Ms - pt.ttfeP50Ms;
+    const max = GOALS.maxAddedTtfeMs;
+    rows.push(row('added time to first event', ms(ttfe), `≤ ${max} ms`, ttfe <= max));
+  }
+  return rows;
+}
+
+function memoryGoals(streams: readonly SlowStreamsResult[], soaked: SoakResult): GoalRow[] {
+  const rows = streams
+    .filter((s) => s.target === 'tollgate')
+    .map((s) => {
+      const perStream = streamBytes(s);
+      const max = GOALS.maxStreamBytes;
+      const value = `${(perStream / 1000).toFixed(1)} kB`;
+      return rowOf('slow streams')(
+        'RSS per open stream',
+        value,
+        `≤ ${max / 1000} kB`,
+        perStream <= max,
+      );
+    });
+  const growth = soakGrowth(soaked);
+  const max = GOALS.maxSoakGrowth;
+  const measure = 'RSS growth, last quarter vs second';
+  rows.push(rowOf('steady load')(measure, pct(growth), `≤ ${pct(max)}`, growth <= max));
+  return rows;
+}
+
+type Row = (measure: string, value: string, goal: string, met: boolean) => GoalRow;
+
+function rowOf(workload: string): Row {
+  return (measure, value, goal, met) => [workload, measure, value, goal, met ? 'yes' : '**NO**'];
+}
+
+/** What turning one thing on costs: Tollgate's CPU per request over the variant's without it. */
+function variantCost(
+  row: Row,
+  tg: Summary,
+  without: Summary | undefined,
+  what: string,
+  max: number,
+): GoalRow[] {
+  if (!without) return [];
+  const cost = tg.cpuSecondsPer1k / without.cpuSecondsPer1k - 1;
+  return [row(`CPU cost of the ${what}`, pct(cost), `≤ ${pct(max)}`, cost <= max)];
+}
+
+export function streamBytes(s: SlowStreamsResult): number {
+  return (s.peakRssBytes - s.idleRssBytes) / s.streams;
+}
+
+/** Mean RSS of the last quarter over the second quarter's (the first is warm-up), minus one. */
+export function soakGrowth(soaked: SoakResult): number {
+  const quarter = (q: number) => {
+    const picked = soaked.samples.filter(
+      ([t]) => t >= (soaked.seconds * q) / 4 && t < (soaked.seconds * (q + 1)) / 4,
+    );
+    return picked.reduce((sum, [, rss]) => sum + rss, 0) / Math.max(1, picked.length);
+  };
+  return quarter(3) / quarter(1) - 1;
+}
+
+export function find(
+  summaries: readonly Summary[],
+  workload: string,
+  connections: number,
+  target: TargetName,
+): Summary | undefined {
+  return summaries.find(
+    (s) => s.workload === workload && s.connections === connections && s.target === target,
+  );
+}
+
+export function times(value: number): string {
+  return `${value.toFixed(2)}×`;
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(2)} ms`;
+}
+
+export function pct(value: number): string {
+  return `${(value * 100).toFixed(1)} %`;
+}
