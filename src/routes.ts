@@ -55,8 +55,8 @@ export const ANTHROPIC_ROUTES: readonly RouteSpec[] = [
 ];
 
 export const GEMINI_ROUTES: readonly RouteSpec[] = [
-  post('/v1beta/models/{model}:generateContent', 'gemini', 'generate', 'chat'),
-  post('/v1beta/models/{model}:streamGenerateContent', 'gemini', 'generate', 'chat'),
+  post('/v1beta/models/{model}:generateContent', 'gemini', 'generate', 'generate_content'),
+  post('/v1beta/models/{model}:streamGenerateContent', 'gemini', 'generate', 'generate_content'),
 ];
 
 function models(template: string, protocol: ProtocolName): RouteSpec {
@@ -74,7 +74,8 @@ const GEMINI_MODELS = models('/v1beta/models', 'gemini');
 /** Every other `/v1/*` path: forwarded to the client's protocol's upstream, counted, not metered. */
 export const PASS_THROUGH_ROUTE = passThrough(LabelValue.passThroughRoute, 'openai');
 const ANTHROPIC_PASS_THROUGH = passThrough(LabelValue.passThroughRoute, 'anthropic');
-const GEMINI_PASS_THROUGH = passThrough(LabelValue.geminiPassThroughRoute, 'gemini');
+// Every pass-through path has the one label `/v1/*`, whatever protocol's prefix it came under.
+const GEMINI_PASS_THROUGH = passThrough(LabelValue.passThroughRoute, 'gemini');
 
 /** Anthropic's SDKs and Claude Code send `anthropic-version` on every request: on paths both
  * OpenAI and Anthropic serve, it says which protocol the client speaks. */

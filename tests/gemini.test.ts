@@ -67,7 +67,9 @@ describe('generateContent', () => {
       tokens: { host_in: 1500, cache: 1024, host_out: 80, reasoning: 0 },
     });
     const scrape = await tg.scrape();
-    expect(scrape.sum('gen_ai_client_token_usage', { gen_ai_provider_name: 'gcp.gemini' })).toBe(2);
+    const genAi = { gen_ai_provider_name: 'gcp.gemini', gen_ai_operation_name: 'generate_content' };
+    expect(scrape.sum('gen_ai_client_token_usage', genAi)).toBe(2);
+    expect(scrape.sum('gen_ai_client_operation_duration', genAi)).toBe(1);
   });
 
   it('counts thinking tokens as output and as reasoning', async () => {

@@ -109,7 +109,6 @@ export const LabelValue = {
   anonymousClient: 'anonymous',
   unauthenticatedClient: 'unauthenticated',
   passThroughRoute: '/v1/*',
-  geminiPassThroughRoute: '/v1beta/*',
   unmatchedRoute: 'unmatched',
   notImage: 'none',
   noStatus: 'error',
