@@ -79,12 +79,14 @@ describe('series names through a Collector and on /metrics', () => {
   });
 
   it('match for every tollgate_* series; only the GenAI duration histogram differs', async () => {
+    const finished = tg.nextExchange();
     const res = await fetch(`${tg.url}/v1/responses`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-5.5', input: 'hi', stream: true }),
     });
     await res.text();
+    await finished;
     const scrape = await tg.scrape();
 
     let metrics: Json[] = [];

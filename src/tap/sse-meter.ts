@@ -9,6 +9,11 @@ const MAX_EVENT_CHARS = 64 * 1024 * 1024;
 /**
  * Feeds decoded bytes of an SSE answer to a usage reader, event by event. Chunks may split
  * events, lines and even UTF-8 characters anywhere; the decoder and the parser put them back.
+ *
+ * Known cost: every event becomes a string, so a multi-megabyte image event is decoded into
+ * pieces and joined once (two short-lived copies) even when the reader looks only at its start;
+ * at many images per second that garbage, not live data, drives peak memory. Framing events on
+ * the bytes and decoding only what the reader asks for would fix it.
  */
 export class SseMeter {
   private readonly text = new StringDecoder('utf8');
