@@ -6,6 +6,7 @@ import { startSimulator, type Simulator } from '../simulator/index.js';
 import { startChild, writeConfig, type ChildGateway } from './support/child-gateway.js';
 import { seeded, sendMixedTraffic } from './support/mixed-traffic.js';
 import { mixedUpstreams } from './support/mixed-upstreams.js';
+import { slowStream } from './support/slow-stream.js';
 import { getJson, scratchDir } from './support/usage-store.js';
 
 /**
@@ -131,7 +132,7 @@ describe('SIGTERM during traffic', () => {
 
   it('cuts what is still running when the grace period ends, and still exits 0', async () => {
     const { gateway } = await start('cut', { shutdown: { grace_seconds: 0.3 } });
-    const stream = await slowStream(gateway.url, 200);
+    const stream = await slowStream(gateway.url, { delayMs: 200 });
     const stoppedAt = performance.now();
     gateway.child.kill('SIGTERM');
 
@@ -143,32 +144,6 @@ describe('SIGTERM during traffic', () => {
     await gateway.logLine((l) => l.msg === 'grace period over: answers in flight were cut');
   });
 });
-
-/** A streamed Responses request whose 20 deltas come `delayMs` apart; resolves once its first
- * bytes arrived, with the rest of the body to come. */
-async function slowStream(url: string, delayMs = 50): Promise<{ rest: Promise<string> }> {
-  const res = await fetch(`${url}/v1/responses`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-sim-delay-ms': String(delayMs),
-      'x-sim-events': '20',
-    },
-    body: JSON.stringify({ model: 'gpt-5.5', input: 'hi', stream: true }),
-  });
-  const reader = res.body!.getReader();
-  const first = await reader.read();
-  const decoder = new TextDecoder();
-  const rest = (async () => {
-    let text = decoder.decode(first.value, { stream: true });
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return text;
-      text += decoder.decode(value, { stream: true });
-    }
-  })();
-  return { rest };
-}
 
 /** Mixed traffic, 20 at a time, until stopped; errors once the gateway is gone are expected. */
 function keepSending(url: string) {

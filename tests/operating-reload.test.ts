@@ -6,6 +6,7 @@ import { reloadFromFile } from '../src/reload.js';
 import { startSimulator, type Simulator } from '../simulator/index.js';
 import { startChild, writeConfig } from './support/child-gateway.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
+import { slowStream } from './support/slow-stream.js';
 import { getJson, respond, scratchDir } from './support/usage-store.js';
 
 /**
@@ -72,7 +73,7 @@ describe('reload', () => {
   it('switches accounts and clients, finishing the stream in flight and keeping every counter', async () => {
     tg = await startFrom(config({ 'team-a': KEY_A }, { alice: ALICE }));
     await respond(tg.url, 'gpt-5.5', asClient(ALICE));
-    const stream = await slowStream(tg.url, ALICE);
+    const stream = await slowStream(tg.url, { headers: asClient(ALICE), delayMs: 30 });
 
     // Step 1: team-a and alice leave, team-b and bob arrive, while alice's stream runs.
     await writeConfig(configPath, config({ 'team-b': KEY_B }, { bob: BOB }));
@@ -202,30 +203,3 @@ describe('SIGHUP', () => {
     },
   );
 });
-
-/** A slow streamed Responses request as `clientKey`; once its first bytes have arrived, resolves
- * with the rest of the body to come. */
-async function slowStream(url: string, clientKey: string): Promise<{ rest: Promise<string> }> {
-  const res = await fetch(`${url}/v1/responses`, {
-    method: 'POST',
-    headers: {
-      ...asClient(clientKey),
-      'content-type': 'application/json',
-      'x-sim-delay-ms': '30',
-      'x-sim-events': '10',
-    },
-    body: JSON.stringify({ model: 'gpt-5.5', input: 'hi', stream: true }),
-  });
-  const reader = res.body!.getReader();
-  const first = await reader.read();
-  const decoder = new TextDecoder();
-  const rest = (async () => {
-    let text = decoder.decode(first.value, { stream: true });
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return text;
-      text += decoder.decode(value, { stream: true });
-    }
-  })();
-  return { rest };
-}
