@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startSimulator, type Simulator } from '../simulator/index.js';
 import { Exchange } from '../src/exchange.js';
@@ -87,6 +88,34 @@ describe('a client that leaves during a 4 MB image event', () => {
     // The upstream connection was dropped too: the simulator never finished the answer.
     expect(sim.reported.image_out).toBe(0);
     expect(upstreamSent()).toBeLessThan(4 * 1024 * 1024);
+    await expectHealthy();
+  });
+});
+
+describe('clients that hang up as soon as their request is sent', () => {
+  it('each exchange still ends, as client_aborted, and nothing stays in flight', async () => {
+    // The connection may close before, while or after the gateway reads the request: every
+    // moment must end the exchange. Many at once make every moment likely.
+    const count = 30;
+    const body = JSON.stringify(responses.body);
+    const head = [
+      `POST ${responses.path} HTTP/1.1`,
+      `host: ${new URL(tg.url).host}`,
+      'content-type: application/json',
+      ...Object.entries(responses.headers).map(([name, value]) => `${name}: ${value}`),
+      'x-sim-delay-ms: 20',
+      `content-length: ${Buffer.byteLength(body)}`,
+    ].join('\r\n');
+    for (let i = 0; i < count; i++) {
+      const socket = net.connect(Number(new URL(tg.url).port), '127.0.0.1');
+      socket.on('error', () => {});
+      socket.end(`${head}\r\n\r\n${body}`, () => socket.destroy());
+    }
+
+    while (tg.exchanges().length < count) await tg.nextExchange();
+    expect(tg.exchanges().every((line) => line.outcome === 'client_aborted')).toBe(true);
+    const scrape = await tg.scrape();
+    expect(scrape.sum('tollgate_requests_active')).toBe(0);
     await expectHealthy();
   });
 });

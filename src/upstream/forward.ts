@@ -78,6 +78,8 @@ export class Forwarder {
     const abort = new AbortController();
     const onClose = () => res.writableFinished || abort.abort();
     res.once('close', onClose);
+    // A client that hung up while its request was being read will send no 'close' any more.
+    if (res.destroyed) abort.abort();
     try {
       await this.run(res, exchange, plan, abort.signal);
     } finally {

@@ -17,10 +17,13 @@ export function relayBody(
   tap: ResponseTap | null,
 ): Promise<RelayEnd> {
   return new Promise((resolve) => {
+    // A connection already closed emits no 'close' and never drains: waiting would never end.
+    if (res.destroyed) return resolve({ kind: 'client_gone' });
     const resume = () => body.resume();
     body.on('data', (chunk: Buffer) => {
       const out = tap ? tap.write(chunk) : chunk;
       if (out && !res.write(out)) {
+        if (res.destroyed) return resolve({ kind: 'client_gone' });
         body.pause();
         res.once('drain', resume);
       }
