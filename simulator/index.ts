@@ -4,7 +4,7 @@ import http, {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { anthropicRoute, type Routed } from './anthropic-route.js';
+import { anthropicRoute } from './anthropic-route.js';
 import {
   anthropicRateLimitHeaders,
   anthropicRequestId,

@@ -16,7 +16,6 @@ const panels = dashboards.flatMap(({ file, json }) =>
     .filter((p) => p.type !== 'row')
     .map((p) => ({ file, panel: p as Json })),
 );
-const byTitle = (title: string) => panels.find((p) => p.panel.title === title)!.panel;
 
 describe('the committed dashboards', () => {
   it('are exactly what `npm run dashboards` generates', () => {

@@ -8,7 +8,6 @@ import { loadPricingTable } from '../src/pricing/table.js';
 import type { Usage } from '../src/usage.js';
 import { startSimulator, type Scenario, type Simulator } from '../simulator/index.js';
 import {
-  panelsOf,
   prometheusQueries,
   readDashboards,
   substitute,

@@ -7,6 +7,7 @@ import { PanelBuilder as Stat } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as Table } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeSeries } from '@grafana/grafana-foundation-sdk/timeseries';
 import { hitRateMappings } from './hit-rate.js';
+import { increase, ratio, sum } from './promql.js';
 
 /**
  * Small factories for the panel shapes the dashboards use. Each sets the datasource, a unit and
@@ -162,6 +163,15 @@ export function table(
 export function hitRate<P extends Stat | TimeSeries>(panel: P): P {
   panel.decimals(1).max(1).mappings(hitRateMappings()).noValue('—');
   return panel;
+}
+
+/** Prompt tokens read from the provider's cache over all prompt tokens, across the range. */
+export function rangeCacheHitRate(options: PanelOptions = {}): Stat {
+  const expr = ratio(
+    sum(increase('tokens', { token_kind: 'cache' })),
+    sum(increase('tokens', { token_kind: 'host_in' })),
+  );
+  return hitRate(stat('Cache hit rate over the range', Unit.ratio, [{ expr }], options));
 }
 
 export type { Panel };

@@ -22,7 +22,7 @@ export class SseMeter {
   /** The last text fed ended in CR: the parser waits to see whether an LF follows. */
   private endsInCr = false;
 
-  constructor(private readonly reader: UsageReader) {
+  constructor(reader: UsageReader) {
     this.parser = createParser({
       onEvent: (event) => reader.onEvent(event.event, event.data),
       onError: () => {

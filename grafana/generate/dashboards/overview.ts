@@ -1,5 +1,5 @@
 import { increase, BILLABLE_KINDS, quantile, rate, ratio, sel, sum } from '../promql.js';
-import { hitRate, stat, timeseries, Unit } from '../panels.js';
+import { hitRate, rangeCacheHitRate, stat, timeseries, Unit } from '../panels.js';
 import type { DashboardSpec } from '../spec.js';
 
 /** The one screen an operator opens first: traffic, tokens, cost, cache, images, accounts. */
@@ -14,21 +14,9 @@ export const overview: DashboardSpec = {
     stat('Estimated cost over the range', Unit.usd, [{ expr: sum(increase('costUsd')) }], {
       description: 'Cost from token counts and the configured prices.',
     }),
-    hitRate(
-      stat(
-        'Cache hit rate over the range',
-        Unit.ratio,
-        [
-          {
-            expr: ratio(
-              sum(increase('tokens', { token_kind: 'cache' })),
-              sum(increase('tokens', { token_kind: 'host_in' })),
-            ),
-          },
-        ],
-        { description: 'Prompt tokens read from the provider cache over all prompt tokens.' },
-      ),
-    ),
+    rangeCacheHitRate({
+      description: 'Prompt tokens read from the provider cache over all prompt tokens.',
+    }),
     hitRate(
       stat(
         'Cache hit rate since start',

@@ -1,5 +1,5 @@
 import { BILLABLE_KINDS, increase, rate, ratio, sum } from '../promql.js';
-import { bars, hitRate, stat, table, timeseries, Unit } from '../panels.js';
+import { bars, hitRate, rangeCacheHitRate, table, timeseries, Unit } from '../panels.js';
 import type { DashboardSpec } from '../spec.js';
 
 const KIND_NOTE =
@@ -76,21 +76,7 @@ export const tokens: DashboardSpec = {
         },
       ),
     ),
-    hitRate(
-      stat(
-        'Cache hit rate over the range',
-        Unit.ratio,
-        [
-          {
-            expr: ratio(
-              sum(increase('tokens', { token_kind: 'cache' })),
-              sum(increase('tokens', { token_kind: 'host_in' })),
-            ),
-          },
-        ],
-        { width: 6, height: 8 },
-      ),
-    ),
+    rangeCacheHitRate({ width: 6, height: 8 }),
     timeseries(
       'Cache reads and writes',
       Unit.tokensPerSecond,
