@@ -19,6 +19,7 @@ import { imagesPlayback } from '../simulator/images.js';
 import type { Playback } from '../simulator/playback.js';
 import { responsesPlayback } from '../simulator/responses.js';
 import type { TokenTotals } from '../simulator/usage.js';
+import { cut, offsetsIn } from './support/cuts.js';
 
 /**
  * Any chunking of a valid answer meters the same usage and forwards the same bytes; no input at
@@ -192,30 +193,6 @@ async function tapThrough(answer: Answer, headers: Record<string, string>, chunk
     firstToken: exchange.firstTokenAt !== undefined,
     forwarded: Buffer.concat(out),
   };
-}
-
-/** Cuts `body` at the given offsets (sorted, deduplicated, empty pieces dropped). */
-function cut(body: Buffer, offsets: number[]): Buffer[] {
-  const points = [...new Set(offsets.map((o) => o % (body.length + 1)))].sort((a, b) => a - b);
-  const pieces: Buffer[] = [];
-  let start = 0;
-  for (const point of [...points, body.length]) {
-    if (point > start) pieces.push(body.subarray(start, point));
-    start = Math.max(start, point);
-  }
-  return pieces;
-}
-
-/** Offsets anywhere, plus offsets on the tricky bytes: inside UTF-8 sequences, around CR. */
-function offsetsIn(body: Buffer): fc.Arbitrary<number[]> {
-  const tricky = [...body.keys()].filter((i) => body[i] >= 0x80 || body[i] === 0x0d);
-  const anywhere = fc.array(fc.nat(body.length), { maxLength: 60 });
-  if (tricky.length === 0) return anywhere;
-  const onTricky = fc.array(
-    fc.constantFrom(...tricky).chain((i) => fc.constantFrom(i, i + 1)),
-    { maxLength: 40 },
-  );
-  return fc.tuple(anywhere, onTricky).map(([a, b]) => [...a, ...b]);
 }
 
 /** The usage the simulator reported, in the token kinds a reader fills. */

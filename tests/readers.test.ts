@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Exchange } from '../src/exchange.js';
+import { GenerateReader } from '../src/protocols/gemini/generate-reader.js';
 import { ChatReader } from '../src/protocols/openai/chat-reader.js';
+import { ImagesReader } from '../src/protocols/openai/images-reader.js';
 import { ResponsesReader } from '../src/protocols/openai/responses-reader.js';
+import type { UsageReader } from '../src/protocols/reader.js';
+import { ResponseTap } from '../src/tap/response-tap.js';
 
 function responsesEvent(reader: ResponsesReader, type: string, body: object): void {
   reader.onEvent(type, JSON.stringify({ type, ...body }));
@@ -119,5 +123,90 @@ describe('Chat Completions usage', () => {
     const reader = new ChatReader(new Exchange(undefined), false);
     reader.onEvent(undefined, '{"error":{"message":"overloaded","type":"server_error"}}');
     expect(reader.ending).toBe('upstream_error');
+  });
+});
+
+describe('large events, which reach readers skimmed', () => {
+  const image = 'iVBORw0KGgoAAAANSUhEUgAA'.repeat(180_000);
+
+  /** Meters SSE events as the gateway does, in the 64 kB chunks a large answer arrives in. */
+  function meter(reader: UsageReader, events: [type: string | undefined, body: object][]) {
+    const text = events
+      .map(([type, body]) => `${type ? `event: ${type}\n` : ''}data: ${JSON.stringify(body)}\n\n`)
+      .join('');
+    const tap = new ResponseTap({ 'content-type': 'text/event-stream' }, reader, false);
+    const body = Buffer.from(text);
+    for (let at = 0; at < body.length; at += 65_536) tap.write(body.subarray(at, at + 65_536));
+    tap.end();
+  }
+
+  it('Responses: a finished image item is output, and the image tool tokens are read', () => {
+    const exchange = new Exchange(undefined);
+    const reader = new ResponsesReader(exchange);
+    const item = { id: 'ig_1', type: 'image_generation_call', status: 'completed', result: image };
+    const response = {
+      id: 'resp_1',
+      model: 'gpt-5',
+      output: [item],
+      usage: { input_tokens: 20, output_tokens: 8 },
+      tool_usage: { image_gen: { input_tokens: 50, output_tokens: 4160, total_tokens: 4210 } },
+    };
+    meter(reader, [
+      ['response.output_item.done', { type: 'response.output_item.done', item }],
+      ['response.completed', { type: 'response.completed', response }],
+    ]);
+    expect(exchange.firstTokenAt).toBeDefined();
+    expect(reader.ending).toBe('success');
+    expect(exchange).toMatchObject({ responseId: 'resp_1', responseModel: 'gpt-5' });
+    expect(exchange.usage).toMatchObject({
+      host_in: 20,
+      host_out: 8,
+      image_in: 50,
+      image_out: 4160,
+    });
+  });
+
+  it('Chat: a first chunk of more than 64 KiB of text times the first token', () => {
+    const exchange = new Exchange(undefined);
+    const reader = new ChatReader(exchange, false);
+    const text = 'a long answer, all at once. '.repeat(3000);
+    meter(reader, [[undefined, { choices: [{ index: 0, delta: { content: text } }] }]]);
+    expect(exchange.firstTokenAt).toBeDefined();
+  });
+
+  it('Images: a completed picture counts as returned, with or without usage', () => {
+    const completed = { type: 'image_generation.completed', b64_json: image };
+    const usage = { input_tokens: 30, output_tokens: 1056, total_tokens: 1086 };
+
+    const withUsage = new Exchange(undefined);
+    meter(new ImagesReader(withUsage), [[undefined, { ...completed, usage }]]);
+    expect(withUsage.usage).toMatchObject({ image_in: 30, image_out: 1056 });
+    expect(withUsage.imageWithoutUsage).toBe(false);
+
+    const without = new Exchange(undefined);
+    const reader = new ImagesReader(without);
+    meter(reader, [['image_generation.completed', completed]]);
+    expect(reader.ending).toBe('success');
+    expect(without.imageWithoutUsage).toBe(true);
+  });
+
+  it('Gemini: a chunk of inline image data is output and its usage is read', () => {
+    const exchange = new Exchange(undefined);
+    const reader = new GenerateReader(exchange);
+    const part = { inlineData: { mimeType: 'image/png', data: image } };
+    meter(reader, [
+      [
+        undefined,
+        {
+          candidates: [{ content: { role: 'model', parts: [part] }, finishReason: 'STOP' }],
+          usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 1290 },
+          modelVersion: 'gemini-2.5-flash-image',
+        },
+      ],
+    ]);
+    expect(exchange.firstTokenAt).toBeDefined();
+    expect(reader.ending).toBe('success');
+    expect(exchange.responseModel).toBe('gemini-2.5-flash-image');
+    expect(exchange.usage).toMatchObject({ host_in: 10, host_out: 1290 });
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SKIPPED_STRING } from '../src/protocols/reader.js';
 import { parseSkimmed } from '../src/protocols/skim-json.js';
 
 /** A final Responses event as large as one carrying a generated image. */
@@ -23,14 +24,14 @@ describe('parseSkimmed', () => {
   it('drops the long strings of a large text and keeps every other field', () => {
     const image = 'iVBORw0KGgo'.repeat(100_000);
     const parsed = parseSkimmed(JSON.stringify(completed(image)));
-    expect(parsed).toEqual(completed(''));
+    expect(parsed).toEqual(completed(SKIPPED_STRING));
   });
 
   it('finds the end of long strings full of escapes', () => {
     // Escaped quotes and backslashes, one right before the closing quote.
     const tricky = `${'ab\\"cd\\\\'.repeat(20_000)}end\\\\`;
     const parsed = parseSkimmed(JSON.stringify(completed(tricky)));
-    expect(parsed).toEqual(completed(''));
+    expect(parsed).toEqual(completed(SKIPPED_STRING));
   });
 
   it('answers undefined for malformed or unterminated text', () => {

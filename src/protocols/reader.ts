@@ -8,13 +8,22 @@ import { field } from '../usage.js';
  * allowed to break a client's response.
  */
 export interface UsageReader {
-  /** One SSE event: its `event:` field (if any) and its data. */
+  /**
+   * One SSE event: its `event:` field (if any) and its data. An event of more than 64 KiB
+   * arrives skimmed: every JSON string value in it longer than 4,096 bytes is replaced by
+   * `SKIPPED_STRING`, and all else is as sent. No usage field, id, model or type is anywhere
+   * near that long, while a generated image is megabytes of base64 that would otherwise be held
+   * and decoded into text only to be dropped. So a reader can tell that a long, non-empty string
+   * is there (generated text, an image), never what it holds.
+   */
   onEvent(type: string | undefined, data: string): void;
   /** A complete, non-streaming JSON answer. */
   onJson(body: unknown): void;
   /** One element of an answer streamed as a JSON array, as soon as it is complete; readers
    * without it get such an answer whole, through onJson. */
   onJsonElement?(element: unknown): void;
+  /** The answer is over, whole or cut short: a reader that put work off does it now. */
+  finish?(): void;
   /** The ending the protocol announced, once a terminal or error event has been read. */
   readonly ending?: ProtocolEnding;
   /** Error class for `error.type` when the protocol reported a failure. */
@@ -23,6 +32,13 @@ export interface UsageReader {
    * exists only because Tollgate asked the upstream for it). */
   readonly hideLastEvent: boolean;
 }
+
+/** String values longer than this many bytes (of JSON) never reach a reader of a large event. */
+export const LONG_STRING_BYTES = 4096;
+
+/** What a skipped long string reads as: not empty, so a check for generated content still sees
+ * that something was generated. */
+export const SKIPPED_STRING = '…';
 
 export type UsageReaderFactory = (exchange: Exchange) => UsageReader;
 

@@ -1,10 +1,7 @@
-import { parseJson } from './reader.js';
+import { LONG_STRING_BYTES, parseJson, SKIPPED_STRING } from './reader.js';
 
 /** Below this many characters a JSON text is parsed as it is. */
 const SMALL_TEXT = 64 * 1024;
-
-/** Longer string values are dropped before parsing: no usage field is anywhere near as long. */
-const LONG_STRING = 4096;
 
 const QUOTE = '"';
 const BACKSLASH = 0x5c;
@@ -12,7 +9,7 @@ const BACKSLASH = 0x5c;
 /**
  * Parses a JSON text that may carry megabytes of data metering does not need, such as the
  * base64 image a Responses `response.completed` event repeats in its `output`. Every string
- * value longer than 4,096 characters becomes `""` first, so the parse allocates only the small
+ * value longer than 4,096 characters becomes `SKIPPED_STRING` first, so the parse allocates only the small
  * rest instead of a second copy of the image. The skipping jumps from quote to quote with
  * `indexOf`, which is native and fast over base64. Malformed JSON answers undefined.
  */
@@ -24,8 +21,8 @@ export function parseSkimmed(text: string): unknown {
   for (let open = text.indexOf(QUOTE); open !== -1;) {
     const close = closingQuote(text, open + 1);
     if (close === -1) break;
-    if (close - open - 1 > LONG_STRING) {
-      kept.push(text.slice(copiedFrom, open + 1));
+    if (close - open - 1 > LONG_STRING_BYTES) {
+      kept.push(text.slice(copiedFrom, open + 1), SKIPPED_STRING);
       copiedFrom = close;
     }
     open = text.indexOf(QUOTE, close + 1);

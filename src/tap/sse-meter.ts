@@ -1,56 +1,63 @@
-import { StringDecoder } from 'node:string_decoder';
-import { createParser, type EventSourceParser } from 'eventsource-parser';
 import type { UsageReader } from '../protocols/reader.js';
+import { SkimmedEvent, skimmedIfLarge } from './skimmed-event.js';
+import { readFields } from './sse-fields.js';
+import { MAX_EVENT_BYTES, SseFramer } from './sse-framer.js';
 
-/** The largest single event metering will hold (in characters). Bigger events still reach the
- * client untouched; metering just stops reading that stream. */
-const MAX_EVENT_CHARS = 64 * 1024 * 1024;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
- * Feeds decoded bytes of an SSE answer to a usage reader, event by event. Chunks may split
- * events, lines and even UTF-8 characters anywhere; the decoder and the parser put them back.
- *
- * Known cost: every event becomes a string, so a multi-megabyte image event is decoded into
- * pieces and joined once (two short-lived copies) even when the reader looks only at its start;
- * at many images per second that garbage, not live data, drives peak memory. Framing events on
- * the bytes and decoding only what the reader asks for would fix it.
+ * Feeds the decoded bytes of an SSE answer to a usage reader, event by event. Events are framed
+ * on the bytes; a large one is skimmed (see `UsageReader.onEvent`) as it arrives, and only the
+ * data lines of what is left become text. A 4 MB image event is never held whole and never
+ * turns into a string. SSE parsing libraries work on decoded text, which is exactly the cost
+ * this avoids; hence the framing here.
  */
 export class SseMeter {
-  private readonly text = new StringDecoder('utf8');
-  private readonly parser: EventSourceParser;
+  private readonly framer = new SseFramer(new SkimmedEvent());
   private broken = false;
-  /** The last text fed ended in CR: the parser waits to see whether an LF follows. */
-  private endsInCr = false;
+  /** The stream's first event may open with a byte order mark, which is no part of it. */
+  private first = true;
 
-  constructor(reader: UsageReader) {
-    this.parser = createParser({
-      onEvent: (event) => reader.onEvent(event.event, event.data),
-      onError: () => {
-        this.broken = true;
-      },
-      maxBufferSize: MAX_EVENT_CHARS,
-    });
-  }
+  constructor(private readonly reader: UsageReader) {}
 
   write(chunk: Buffer): void {
-    if (!this.broken) this.feed(this.text.write(chunk));
+    if (this.broken) return;
+    for (const event of this.framer.push(chunk)) this.read(event);
+    if (this.framer.held > MAX_EVENT_BYTES) this.stop();
   }
 
   /** Feeds one complete raw event; used when the caller frames events itself. */
-  feed(text: string): void {
-    if (this.broken || text.length === 0) return;
+  feed(event: Buffer): void {
+    if (this.broken) return;
+    if (event.length > MAX_EVENT_BYTES) return this.stop();
+    this.read(skimmedIfLarge(event));
+  }
+
+  /** At the end a last CR is known to be a line break, and the event it ends (often the
+   * terminal one) complete. A last event that never got its blank line is dropped. */
+  end(): void {
+    if (!this.broken) for (const event of this.framer.end()) this.read(event);
+  }
+
+  /** Reads an event already skimmed if it was large. */
+  private read(event: Buffer): void {
+    if (this.broken) return;
+    const bom = this.first && event.subarray(0, BOM.length).equals(BOM);
+    this.first = false;
+
+    // An event without a data line has nothing to meter; an empty data line is still data.
+    const fields = readFields(event, bom ? BOM.length : 0);
+    if (fields.data.length === 0) return;
+    const data = fields.data.map(([start, end]) => event.toString('utf8', start, end)).join('\n');
     try {
-      this.endsInCr = text.charCodeAt(text.length - 1) === 0x0d;
-      this.parser.feed(text);
+      this.reader.onEvent(fields.type, data);
     } catch {
       this.broken = true;
     }
   }
 
-  /** A stream framed with bare CRs ends in one; at the end no LF can follow, so the CR is a
-   * line break and the last event (often the terminal one) is complete. */
-  end(): void {
-    if (!this.broken) this.feed(this.text.end());
-    if (this.endsInCr) this.feed('\n');
+  private stop(): void {
+    this.broken = true;
+    this.framer.release();
   }
 }
