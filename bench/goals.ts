@@ -1,4 +1,4 @@
-import type { SlowStreamsResult, SoakResult } from './memory.js';
+import type { MemoryRuns, SlowStreamsResult, SoakResult } from './memory.js';
 import type { Summary } from './summary.js';
 import type { TargetName } from './targets.js';
 import { WORKLOADS, type Workload } from './workloads.js';
@@ -26,15 +26,14 @@ export type GoalRow = [workload: string, measure: string, value: string, goal: s
 export function goalRows(
   summaries: readonly Summary[],
   connections: number,
-  streams: readonly SlowStreamsResult[],
-  soaked: SoakResult,
+  memory: MemoryRuns | null,
 ): GoalRow[] {
   return [
     ...WORKLOADS.flatMap((workload) => [
       ...loadedGoals(workload, summaries, connections),
       ...singleConnectionGoals(workload, summaries),
     ]),
-    ...memoryGoals(streams, soaked),
+    ...(memory ? memoryGoals(memory) : []),
   ];
 }
 
@@ -90,7 +89,7 @@ function singleConnectionGoals(workload: Workload, summaries: readonly Summary[]
   return rows;
 }
 
-function memoryGoals(streams: readonly SlowStreamsResult[], soaked: SoakResult): GoalRow[] {
+function memoryGoals({ streams, soaked }: MemoryRuns): GoalRow[] {
   const rows = streams
     .filter((s) => s.target === 'tollgate')
     .map((s) => {

@@ -10,6 +10,12 @@ import type { Workload } from './workloads.js';
  * (VmRSS) from outside, as an operator's monitoring would.
  */
 
+/** What the two memory workloads found, for the report and the goals. */
+export interface MemoryRuns {
+  streams: readonly SlowStreamsResult[];
+  soaked: SoakResult;
+}
+
 export interface SlowStreamsResult {
   target: TargetName;
   streams: number;

@@ -1,18 +1,18 @@
 import os from 'node:os';
 import { find, goalRows, pct, soakGrowth, streamBytes, times } from './goals.js';
-import type { SlowStreamsResult, SoakResult } from './memory.js';
+import type { MemoryRuns, SlowStreamsResult, SoakResult } from './memory.js';
 import { connectionLevels, type Settings } from './settings.js';
 import type { Summary } from './summary.js';
 import type { TraceSinkCounts } from './upstream-process.js';
 
 const MiB = 2 ** 20;
 
-/** The whole report in markdown: machine, settings, the tables, the goals. */
+/** The whole report in markdown: machine, settings, the tables, the goals. A `--workloads` run
+ * has no memory runs, and the report leaves their sections out. */
 export function renderReport(
   settings: Settings,
   summaries: readonly Summary[],
-  streams: readonly SlowStreamsResult[],
-  soaked: SoakResult,
+  memory: MemoryRuns | null,
   traces: TraceSinkCounts,
 ): string {
   return [
@@ -28,27 +28,34 @@ export function renderReport(
         connections === 1,
       ),
     ]),
-    '',
-    `## ${settings.streams} slow streams at once`,
-    '',
-    slowStreamTable(streams),
-    '',
-    `## ${settings.soakConnections} connections for ${settings.soak} s`,
-    '',
-    soakTable(soaked),
+    ...(memory ? memorySections(settings, memory) : []),
     '',
     '## Goals',
     '',
     table(
       ['workload', 'measure', 'value', 'goal', 'met'],
-      goalRows(summaries, settings.connections, streams, soaked),
+      goalRows(summaries, settings.connections, memory),
       5,
     ),
     ...sharedMachineWarning(summaries),
     '',
     ...NOTES,
+    ...(memory ? MEMORY_NOTES : []),
     '',
   ].join('\n');
+}
+
+function memorySections(settings: Settings, memory: MemoryRuns): string[] {
+  return [
+    '',
+    `## ${settings.streams} slow streams at once`,
+    '',
+    slowStreamTable(memory.streams),
+    '',
+    `## ${settings.soakConnections} connections for ${settings.soak} s`,
+    '',
+    soakTable(memory.soaked),
+  ];
 }
 
 function describeRun(settings: Settings, traces: TraceSinkCounts): string[] {
@@ -80,6 +87,9 @@ const NOTES = [
     'machine, in % of one core. Load gen near 100 % means it, not the proxy, capped the rate.',
   '- Store and tracing costs compare Tollgate’s CPU per request with everything on against ' +
     'the variant with that one thing off, in the same rounds.',
+];
+
+const MEMORY_NOTES = [
   '- Slow streams run against fresh processes, warmed up with 20 requests of each core ' +
     'workload: RSS per stream is the peak while all were open minus the RSS just before, over ' +
     'the number of streams. Steady load then runs on the same Tollgate, sampling VmRSS every ' +

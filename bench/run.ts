@@ -1,6 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { slowStreams, soak, type SlowStreamsResult, type SoakResult } from './memory.js';
+import {
+  slowStreams,
+  soak,
+  type MemoryRuns,
+  type SlowStreamsResult,
+  type SoakResult,
+} from './memory.js';
 import { checkAnswer, measure, type Run } from './measure.js';
 import { renderReport } from './report.js';
 import { summarize } from './summary.js';
@@ -14,6 +20,10 @@ import { slowStreams as slowStreamsWorkload, WORKLOADS, type Workload } from './
  * metrics, usage store and traces on, and with each of the latter two off) and a bare
  * pass-through, all in front of the simulated upstream, under the same load; the report goes to
  * stdout and bench/results/latest.md. Exits 1 if any request failed.
+ *
+ * `--workloads "name,name"` (names as in bench/workloads.ts, e.g. "responses image 4 MB") runs
+ * only those workloads, skips the slow streams and the steady load, and prints its report to
+ * stdout only: bench/results/latest.md keeps the last full run.
  */
 
 /** Requests of each core workload a fresh process answers before it counts as idle. */
@@ -23,33 +33,28 @@ const RESULT_FILE = fileURLToPath(new URL('results/latest.md', import.meta.url))
 
 async function main(): Promise<void> {
   const settings = readSettings();
+  const workloads = WORKLOADS.filter((w) => settings.workloads?.includes(w.name) ?? true);
   const upstream = await startUpstream();
   const targets: Target[] = [];
   try {
     targets.push(await startPassthrough(new URL(upstream.url).origin));
     for (const variant of TOLLGATE_VARIANTS) targets.push(await startTollgate(upstream, variant));
-    for (const workload of WORKLOADS) {
+    for (const workload of workloads) {
       for (const target of targets) await checkAnswer(target, workload);
     }
 
     const runs: Run[] = [];
-    for (const workload of WORKLOADS) {
+    for (const workload of workloads) {
       runs.push(...(await benchWorkload(workload, targets, settings, upstream)));
     }
     reportChattyTargets(targets);
-    // Memory per stream is weighed against a process that has not grown its heap for the
-    // workloads above: fresh ones, warmed up with a few requests.
-    await Promise.all(targets.splice(0).map((target) => target.stop()));
-    targets.push(
-      await startPassthrough(new URL(upstream.url).origin),
-      await startTollgate(upstream, TOLLGATE_VARIANTS[0]),
-    );
-    const streams = await benchSlowStreams(targets, settings);
-    const soaked = await benchSoak(targets[1], settings);
-    const traces = await upstream.traceCounts();
-    publish(renderReport(settings, summarize(runs), streams, soaked, traces));
-    reportChattyTargets(targets);
-    failOnErrors(runs, streams, soaked);
+
+    // A run of chosen workloads ends here and leaves the last full report where it is.
+    const memory = settings.workloads ? null : await benchMemory(targets, upstream, settings);
+    const report = renderReport(settings, summarize(runs), memory, await upstream.traceCounts());
+    if (memory) publish(report);
+    else process.stdout.write(report);
+    failOnErrors(runs, memory);
   } finally {
     await Promise.all(targets.map((target) => target.stop()));
     await upstream.stop();
@@ -88,6 +93,27 @@ async function benchWorkload(
     }
   }
   return runs;
+}
+
+/** Memory per stream is weighed against a process that has not grown its heap for the
+ * workloads: fresh ones, warmed up with a few requests. They replace `targets`' contents, so
+ * that the caller stops them with the rest. */
+async function benchMemory(
+  targets: Target[],
+  upstream: Upstream,
+  settings: Settings,
+): Promise<MemoryRuns> {
+  await Promise.all(targets.splice(0).map((target) => target.stop()));
+  targets.push(
+    await startPassthrough(new URL(upstream.url).origin),
+    await startTollgate(upstream, TOLLGATE_VARIANTS[0]),
+  );
+  const memory = {
+    streams: await benchSlowStreams(targets, settings),
+    soaked: await benchSoak(targets[1], settings),
+  };
+  reportChattyTargets(targets);
+  return memory;
 }
 
 async function benchSlowStreams(
@@ -131,11 +157,7 @@ function reportChattyTargets(targets: readonly Target[]): void {
   }
 }
 
-function failOnErrors(
-  runs: readonly Run[],
-  streams: readonly SlowStreamsResult[],
-  soaked: SoakResult,
-): void {
+function failOnErrors(runs: readonly Run[], memory: MemoryRuns | null): void {
   const lines = runs
     .filter((run) => run.non2xx > 0 || run.errors > 0)
     .map(
@@ -143,10 +165,13 @@ function failOnErrors(
         `  ${run.target}, ${run.workload}, ${run.connections} conn: ` +
         `${run.non2xx} non-2xx, ${run.errors} errors`,
     );
-  for (const s of streams.filter((s) => s.failed > 0)) {
+  for (const s of memory?.streams.filter((s) => s.failed > 0) ?? []) {
     lines.push(`  ${s.target}, slow streams: ${s.failed} of ${s.streams} failed`);
   }
-  if (soaked.failed > 0) lines.push(`  ${soaked.target}, steady load: ${soaked.failed} failed`);
+  const soaked = memory?.soaked;
+  if (soaked && soaked.failed > 0) {
+    lines.push(`  ${soaked.target}, steady load: ${soaked.failed} failed`);
+  }
   if (lines.length > 0) throw new Error(`some requests failed:\n${lines.join('\n')}`);
 }
 

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
+import { WORKLOADS } from './workloads.js';
 
 /** How long and how hard the benchmark loads each target. */
-export interface Settings {
+interface Load {
   /** Concurrent connections of the throughput runs. */
   connections: number;
   /** Seconds per measured run. */
@@ -20,12 +21,18 @@ export interface Settings {
   soakConnections: number;
 }
 
+export interface Settings extends Load {
+  /** `--workloads "name,name"`: only these workloads, without the memory runs; the whole suite
+   * when absent. */
+  workloads?: readonly string[];
+}
+
 /**
  * Defaults keep a whole run under ten minutes: the three core workloads on four targets, four
  * more on two, at 16 connections and at one, 3 rounds of 3 s each; then 1,000 slow streams of
  * 20 s on two targets and 60 s of steady load on Tollgate.
  */
-const DEFAULTS: Settings = {
+const DEFAULTS: Load = {
   connections: 16,
   duration: 3,
   rounds: 3,
@@ -37,7 +44,7 @@ const DEFAULTS: Settings = {
 };
 
 /** `--quick`: the same suite in about two minutes, to check it works, not to quote. */
-const QUICK: Partial<Settings> = {
+const QUICK: Partial<Load> = {
   duration: 1,
   warmup: 0.5,
   streams: 200,
@@ -45,37 +52,40 @@ const QUICK: Partial<Settings> = {
   soak: 8,
 };
 
-const FIELDS = Object.keys(DEFAULTS) as (keyof Settings)[];
-const COUNTS = new Set<keyof Settings>(['connections', 'rounds', 'streams', 'soakConnections']);
+const FIELDS = Object.keys(DEFAULTS) as (keyof Load)[];
+const COUNTS = new Set<keyof Load>(['connections', 'rounds', 'streams', 'soakConnections']);
 
 /** `--connections N --stream-seconds S ...` (or BENCH_CONNECTIONS, BENCH_STREAM_SECONDS and so
- * on), and `--quick`. */
+ * on), `--workloads "name,name"` (BENCH_WORKLOADS) and `--quick`. */
 export function readSettings(argv = process.argv.slice(2), env = process.env): Settings {
   const options = Object.fromEntries(
-    FIELDS.map((field) => [flag(field), { type: 'string' }] as const),
+    [...FIELDS, 'workloads'].map((field) => [flag(field), { type: 'string' }] as const),
   );
   const { values } = parseArgs({
     args: argv,
     options: { ...options, quick: { type: 'boolean' } },
   });
-  const settings = { ...DEFAULTS, ...(values.quick ? QUICK : {}) };
+  const given = (name: string) =>
+    (values as Record<string, unknown>)[name] ??
+    env[`BENCH_${name.replaceAll('-', '_').toUpperCase()}`];
+
+  const settings: Settings = { ...DEFAULTS, ...(values.quick ? QUICK : {}) };
   for (const field of FIELDS) {
-    const name = flag(field);
-    const raw =
-      (values as Record<string, unknown>)[name] ??
-      env[`BENCH_${name.replaceAll('-', '_').toUpperCase()}`];
+    const raw = given(flag(field));
     if (typeof raw === 'string') settings[field] = parse(field, raw);
   }
+  const workloads = given('workloads');
+  if (typeof workloads === 'string') settings.workloads = workloadNames(workloads);
   return settings;
 }
 
 /** `streamSeconds` is `--stream-seconds`. */
-function flag(field: keyof Settings): string {
+function flag(field: string): string {
   return field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 /** Counts are positive integers; the others are seconds, and warm-up may be 0. */
-function parse(field: keyof Settings, raw: string): number {
+function parse(field: keyof Load, raw: string): number {
   const value = Number(raw);
   const count = COUNTS.has(field);
   const valid = count
@@ -86,6 +96,20 @@ function parse(field: keyof Settings, raw: string): number {
     throw new Error(`bench: --${flag(field)} expected ${expected}, got "${raw}"`);
   }
   return value;
+}
+
+/** Comma-separated names, each the name of one of `WORKLOADS`. */
+function workloadNames(raw: string): string[] {
+  const names = raw.split(',').map((name) => name.trim());
+  const known = WORKLOADS.map((workload) => workload.name);
+  const unknown = names.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `bench: --workloads expected names among ${known.map((n) => `"${n}"`).join(', ')}, ` +
+        `got "${raw}"`,
+    );
+  }
+  return names;
 }
 
 /** The throughput concurrency, then one connection for latency; once if they are the same. */
