@@ -135,16 +135,21 @@ function chunks(answer: Answer): Record<string, unknown>[] {
     };
     return {
       candidates: [candidate],
-      usageMetadata: last ? answer.usage : runningUsage(answer.usage),
+      usageMetadata: last ? answer.usage : runningUsage(answer.usage, (i + 1) / parts.length),
       modelVersion: answer.model,
       responseId: answer.responseId,
     };
   });
 }
 
-/** Before the last chunk Gemini states the prompt only. */
-function runningUsage(usage: GeminiUsage): Record<string, number> {
-  return { promptTokenCount: usage.promptTokenCount, totalTokenCount: usage.promptTokenCount };
+/** Before the last chunk Gemini states the prompt and the candidates' tokens so far. */
+function runningUsage(usage: GeminiUsage, share: number): Record<string, number> {
+  const candidates = Math.floor(usage.candidatesTokenCount * share);
+  return {
+    promptTokenCount: usage.promptTokenCount,
+    candidatesTokenCount: candidates,
+    totalTokenCount: usage.promptTokenCount + candidates,
+  };
 }
 
 function wholePlayback(answer: Answer): Playback {

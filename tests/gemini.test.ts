@@ -100,7 +100,13 @@ describe('streamGenerateContent', () => {
     expect(Buffer.from(text)).toEqual(Buffer.concat(sim.requests[0].sent));
     const chunks = parseSse(text).map((e) => JSON.parse(e.data));
     expect(chunks.length).toBeGreaterThan(1);
-    expect(chunks[0].usageMetadata).toEqual({ promptTokenCount: 1500, totalTokenCount: 1500 });
+    const { candidatesTokenCount: soFar } = chunks[0].usageMetadata;
+    expect(chunks[0].usageMetadata).toEqual({
+      promptTokenCount: 1500,
+      candidatesTokenCount: soFar,
+      totalTokenCount: 1500 + soFar,
+    });
+    expect(soFar).toBeLessThan(80);
     const line = await logged;
     expect(line).toMatchObject({
       route: '/v1beta/models/{model}:streamGenerateContent',
@@ -109,6 +115,21 @@ describe('streamGenerateContent', () => {
       tokens: { host_in: 1500, host_out: 80 },
     });
     expect(line.ttft_ms).toEqual(expect.any(Number));
+  });
+
+  it('with alt=sse, a stream cut short counts the usage of the last chunk that came', async () => {
+    const logged = tg.nextExchange();
+    const { text } = await call(`${STREAM}?alt=sse`, BODY, {
+      'accept-encoding': 'identity',
+      'x-sim-scenario': 'premature_close',
+    });
+    const chunks = parseSse(text).map((e) => JSON.parse(e.data));
+    const [first, last] = [chunks[0].usageMetadata, chunks.at(-1).usageMetadata];
+    expect(last.candidatesTokenCount).toBeGreaterThan(first.candidatesTokenCount);
+    expect(await logged).toMatchObject({
+      outcome: 'incomplete',
+      tokens: { host_in: 1500, host_out: last.candidatesTokenCount },
+    });
   });
 
   it('without alt=sse: meters the streamed JSON array element by element', async () => {

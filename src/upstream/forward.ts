@@ -221,10 +221,12 @@ export class Forwarder {
     this.writeHead(res, exchange, account, statusCode, headers, plan.hideEvents);
 
     const end = await relayBody(body, res, tap);
+    // A whole answer is metered to its last decoded byte before the reader is done with it.
+    const { rest, metered } = end.kind === 'end' && tap ? tap.end() : { rest: null, metered: null };
+    await metered;
+    plan.reader?.finish?.();
     const ending = plan.reader?.ending;
     if (end.kind === 'end') {
-      const { rest, metered } = tap?.end() ?? { rest: null, metered: undefined };
-      await metered;
       if (failed) this.settle(exchange, 'upstream_error', String(statusCode));
       else if (!plan.reader) this.settle(exchange, 'success');
       else

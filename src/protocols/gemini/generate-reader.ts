@@ -8,16 +8,35 @@ import { parseJson, type UsageReader } from '../reader.js';
  * of the streamed JSON array, or as the one JSON body. `usageMetadata` is cumulative, so the
  * last chunk that carries it holds the final numbers. There is no terminal event: a chunk with a
  * `finishReason` (or a blocked prompt) is the last one of a complete answer.
+ *
+ * Every SSE chunk repeats `usageMetadata`, so parsing each one would cost a JSON parse per chunk
+ * for numbers the next chunk replaces. Once the first token is timed, a chunk that can neither
+ * end the answer nor report an error is only remembered when it carries usage, and the last one
+ * remembered is parsed when the answer is over.
  */
 export class GenerateReader implements UsageReader {
   ending?: ProtocolEnding;
   errorType?: string;
   readonly hideLastEvent = false;
+  /** The latest chunk with usage that was passed over unparsed. */
+  private unreadUsage?: string;
 
   constructor(private readonly exchange: Exchange) {}
 
   onEvent(_type: string | undefined, data: string): void {
-    this.onJsonElement(parseJson(data));
+    if (this.canPassOver(data)) {
+      if (data.includes(USAGE_FIELD)) this.unreadUsage = data;
+      return;
+    }
+    const chunk = parseJson(data);
+    if (field(chunk, 'usageMetadata') !== undefined) this.unreadUsage = undefined;
+    this.onJsonElement(chunk);
+  }
+
+  finish(): void {
+    if (this.unreadUsage === undefined) return;
+    this.readUsage(field(parseJson(this.unreadUsage), 'usageMetadata'));
+    this.unreadUsage = undefined;
   }
 
   /** One element of the streamed JSON array. */
@@ -43,6 +62,10 @@ export class GenerateReader implements UsageReader {
     if (!this.ending) this.ending = 'success';
   }
 
+  private canPassOver(data: string): boolean {
+    return this.exchange.firstTokenAt !== undefined && !this.ending && !MAY_END_OR_FAIL.test(data);
+  }
+
   private readUsage(reported: unknown): void {
     if (!reported || typeof reported !== 'object') return;
     const usage = this.exchange.usage;
@@ -61,6 +84,12 @@ export class GenerateReader implements UsageReader {
     if (typeof model === 'string') this.exchange.responseModel = model;
   }
 }
+
+const USAGE_FIELD = '"usageMetadata"';
+
+/** Fields whose presence makes a chunk worth parsing at once; a false alarm (the words inside
+ * generated text) only costs that parse. */
+const MAY_END_OR_FAIL = /"(?:finishReason|blockReason|error)"/;
 
 function candidates(chunk: unknown): unknown[] {
   const list = field(chunk, 'candidates');
