@@ -85,7 +85,9 @@ describe.each(['http/protobuf', 'http/json'])('spans over OTLP %s', (protocol) =
     await start(protocol);
     const traceparent = `00-${PARENT_TRACE}-${PARENT_SPAN}-01`;
     const body = { model: 'gpt-5.5', input: PROMPT, stream: true, tools: IMAGE_TOOL };
+    const sent = Date.now();
     const { status } = await post(body, { traceparent, tracestate: 'vendor=1' });
+    const answered = Date.now();
     expect(status).toBe(200);
 
     const { server, attempts } = await exchangeSpans();
@@ -100,6 +102,16 @@ describe.each(['http/protobuf', 'http/json'])('spans over OTLP %s', (protocol) =
     expect(attempt.parentSpanId).toBe(server.spanId);
     expect(sim.requests[0].headers.traceparent).toBe(`00-${PARENT_TRACE}-${attempt.spanId}-01`);
     expect(sim.requests[0].headers.tracestate).toBe('vendor=1');
+    expect([server.traceState, attempt.traceState]).toEqual(['vendor=1', 'vendor=1']);
+
+    // The request began while the client waited, and the attempt lies within it. (Span starts
+    // are read from the wall clock to the millisecond, so allow that much; the request's span
+    // ends once it is metered, which may be after the client has its last byte.)
+    expect(server.startMs).toBeGreaterThanOrEqual(sent - 2);
+    expect(server.startMs).toBeLessThanOrEqual(answered + 2);
+    expect(attempt.startMs).toBeGreaterThanOrEqual(server.startMs - 2);
+    expect(attempt.endMs).toBeLessThanOrEqual(server.endMs + 2);
+    expect(server.endMs).toBeGreaterThan(server.startMs);
 
     expect(server.name).toBe('POST /v1/responses');
     expect(server.attributes).toMatchObject({

@@ -9,7 +9,12 @@ export interface ReceivedSpan {
   traceId: string;
   spanId: string;
   parentSpanId: string;
+  /** The W3C `tracestate` the span carries, '' when none. */
+  traceState: string;
   name: string;
+  /** Start and end, in milliseconds since the Unix epoch. */
+  startMs: number;
+  endMs: number;
   /** OTLP span kind: 2 SERVER, 3 CLIENT. */
   kind: number;
   attributes: Record<string, string | number | boolean>;
@@ -94,7 +99,10 @@ function spansOf(request: Json, fromProto: boolean): ReceivedSpan[] {
         traceId: id(span.traceId),
         spanId: id(span.spanId),
         parentSpanId: id(span.parentSpanId),
+        traceState: span.traceState ?? '',
         name: span.name,
+        startMs: Number(span.startTimeUnixNano) / 1e6,
+        endMs: Number(span.endTimeUnixNano) / 1e6,
         kind: span.kind,
         attributes: attributesOf(span.attributes),
         events: (span.events ?? []).map((e: Json) => ({
