@@ -37,21 +37,17 @@ export class ExchangeTrace {
     req: IncomingMessage,
     path: string,
   ) {
-    const parent = propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
+    const parent = req.headers.traceparent
+      ? propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter)
+      : ROOT_CONTEXT;
     const method = (this.method = req.method ?? 'GET');
-    this.server = tracer.startSpan(
-      method,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          [SpanAttr.httpMethod]: method,
-          [SpanAttr.urlPath]: path,
-          [SpanAttr.clientAddress]: req.socket.remoteAddress ?? '',
-        },
-      },
-      parent,
-    );
-    this.context = trace.setSpan(parent, this.server);
+    // Attributes are set one by one rather than passed to startSpan, which checks and copies
+    // them three times over; Tollgate's samplers (OTEL_TRACES_SAMPLER) never look at them.
+    const server = (this.server = tracer.startSpan(method, { kind: SpanKind.SERVER }, parent));
+    server.setAttribute(SpanAttr.httpMethod, method);
+    server.setAttribute(SpanAttr.urlPath, path);
+    server.setAttribute(SpanAttr.clientAddress, req.socket.remoteAddress ?? '');
+    this.context = trace.setSpan(parent, server);
   }
 
   get traceId(): string {
@@ -62,25 +58,22 @@ export class ExchangeTrace {
   attemptStarted(exchange: Exchange, account: string, url: URL): Record<string, string> {
     this.attempt?.end();
     const model = exchange.model?.slice(0, MAX_MODEL_CHARS);
-    this.attempt = this.tracer.startSpan(
-      `${exchange.operation} ${model ?? 'unknown'}`,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          [SpanAttr.operationName]: exchange.operation,
-          [SpanAttr.providerName]: exchange.provider,
-          [SpanAttr.requestStream]: exchange.stream,
-          [SpanAttr.serverAddress]: url.hostname,
-          [SpanAttr.serverPort]: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
-          [SpanAttr.account]: account,
-          [SpanAttr.client]: exchange.client,
-          ...(model === undefined ? {} : { [SpanAttr.requestModel]: model }),
-        },
-      },
+    const name = `${exchange.operation} ${model ?? 'unknown'}`;
+    const attempt = (this.attempt = this.tracer.startSpan(
+      name,
+      { kind: SpanKind.CLIENT },
       this.context,
-    );
+    ));
+    attempt.setAttribute(SpanAttr.operationName, exchange.operation);
+    attempt.setAttribute(SpanAttr.providerName, exchange.provider);
+    attempt.setAttribute(SpanAttr.requestStream, exchange.stream);
+    attempt.setAttribute(SpanAttr.serverAddress, url.hostname);
+    attempt.setAttribute(SpanAttr.serverPort, serverPort(url));
+    attempt.setAttribute(SpanAttr.account, account);
+    attempt.setAttribute(SpanAttr.client, exchange.client);
+    if (model !== undefined) attempt.setAttribute(SpanAttr.requestModel, model);
     const headers: Record<string, string> = {};
-    propagator.inject(trace.setSpan(this.context, this.attempt), headers, defaultTextMapSetter);
+    propagator.inject(trace.setSpan(this.context, attempt), headers, defaultTextMapSetter);
     return headers;
   }
 
@@ -105,18 +98,17 @@ export class ExchangeTrace {
   /** Records the exchange's ending on the last attempt and the SERVER span, and ends both. */
   finish(exchange: Exchange): void {
     if (this.attempt) {
-      this.attempt.setAttributes(resultAttributes(exchange));
+      setResultAttributes(this.attempt, exchange);
       if (exchange.outcome !== 'success') this.fail(this.attempt, exchange.errorType);
       this.attempt.end();
     }
-    this.server.setAttributes({
-      [SpanAttr.httpRoute]: exchange.route,
-      [SpanAttr.httpStatus]: exchange.statusCode ?? 499,
-      [SpanAttr.account]: exchange.account,
-      [SpanAttr.client]: exchange.client,
-      [SpanAttr.outcome]: exchange.outcome ?? 'unknown',
-      [SpanAttr.requestId]: exchange.id,
-    });
+    const server = this.server;
+    server.setAttribute(SpanAttr.httpRoute, exchange.route);
+    server.setAttribute(SpanAttr.httpStatus, exchange.statusCode ?? 499);
+    server.setAttribute(SpanAttr.account, exchange.account);
+    server.setAttribute(SpanAttr.client, exchange.client);
+    server.setAttribute(SpanAttr.outcome, exchange.outcome ?? 'unknown');
+    server.setAttribute(SpanAttr.requestId, exchange.id);
     // HTTP semantic conventions name a server span after the method and the route template.
     this.server.updateName(`${this.method} ${exchange.route}`);
     if (exchange.outcome !== 'success') this.fail(this.server, exchange.errorType);
@@ -130,26 +122,27 @@ export class ExchangeTrace {
   }
 }
 
-/** What the upstream reported, for the attempt that answered. */
-function resultAttributes(exchange: Exchange): Attributes {
+/** What the upstream reported, on the attempt that answered. */
+function setResultAttributes(span: Span, exchange: Exchange): void {
   const usage = exchange.usage;
   const ttft = exchange.timeToFirstTokenSeconds;
-  const attributes: Attributes = {
-    [SpanAttr.outcome]: exchange.outcome ?? 'unknown',
-    [SpanAttr.inputTokens]: usage.host_in,
-    [SpanAttr.outputTokens]: usage.host_out,
-    [SpanAttr.cacheReadTokens]: usage.cache,
-    [SpanAttr.cacheCreationTokens]: usage.cache_write,
-    [SpanAttr.reasoningTokens]: usage.reasoning,
-  };
-  if (exchange.responseModel) attributes[SpanAttr.responseModel] = exchange.responseModel;
-  if (exchange.responseId) attributes[SpanAttr.responseId] = exchange.responseId;
-  if (ttft !== undefined) attributes[SpanAttr.timeToFirstChunk] = ttft;
+  span.setAttribute(SpanAttr.outcome, exchange.outcome ?? 'unknown');
+  span.setAttribute(SpanAttr.inputTokens, usage.host_in);
+  span.setAttribute(SpanAttr.outputTokens, usage.host_out);
+  span.setAttribute(SpanAttr.cacheReadTokens, usage.cache);
+  span.setAttribute(SpanAttr.cacheCreationTokens, usage.cache_write);
+  span.setAttribute(SpanAttr.reasoningTokens, usage.reasoning);
+  if (exchange.responseModel) span.setAttribute(SpanAttr.responseModel, exchange.responseModel);
+  if (exchange.responseId) span.setAttribute(SpanAttr.responseId, exchange.responseId);
+  if (ttft !== undefined) span.setAttribute(SpanAttr.timeToFirstChunk, ttft);
   if (exchange.imageOutcome) {
-    attributes[SpanAttr.imageOutcome] = exchange.imageOutcome;
-    attributes[SpanAttr.imageReason] = exchange.imageReason ?? 'unknown';
-    attributes[SpanAttr.imageInputTokens] = usage.image_in;
-    attributes[SpanAttr.imageOutputTokens] = usage.image_out;
+    span.setAttribute(SpanAttr.imageOutcome, exchange.imageOutcome);
+    span.setAttribute(SpanAttr.imageReason, exchange.imageReason ?? 'unknown');
+    span.setAttribute(SpanAttr.imageInputTokens, usage.image_in);
+    span.setAttribute(SpanAttr.imageOutputTokens, usage.image_out);
   }
-  return attributes;
+}
+
+function serverPort(url: URL): number {
+  return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
 }
