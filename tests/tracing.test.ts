@@ -35,6 +35,8 @@ afterEach(async () => {
   await tg?.close();
   tg = undefined;
   receiver.spans.length = 0;
+  receiver.contentTypes.length = 0;
+  receiver.requestHeaders.length = 0;
   sim.reset();
 });
 
@@ -221,6 +223,36 @@ describe('secrets', () => {
     expect(everything).not.toContain(ACCOUNT_KEY);
     expect(everything).not.toContain(CLIENT_KEY);
     expect(everything).not.toContain(PROMPT);
+  });
+});
+
+describe('the collector connection', () => {
+  it('sends the OTEL_EXPORTER_OTLP_HEADERS and retries what the collector refuses for now', async () => {
+    process.env.OTEL_EXPORTER_OTLP_TRACES_HEADERS = 'x-scope-orgid=team-7,x-note=a%20b';
+    try {
+      await start('http/protobuf');
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_TRACES_HEADERS;
+    }
+    receiver.refuseNext(
+      { status: 503, headers: { 'retry-after': '0' } },
+      { status: 429, headers: { 'retry-after': '0' } },
+    );
+    expect((await post({ model: 'gpt-5.5', input: 'hi' })).status).toBe(200);
+
+    const { server, attempts } = await exchangeSpans();
+    expect([server.name, attempts.length]).toEqual(['POST /v1/responses', 1]);
+    const traces = receiver.requestHeaders.filter((_, i) =>
+      receiver.contentTypes[i].startsWith('/v1/traces'),
+    );
+    expect(traces).toHaveLength(3);
+    for (const headers of traces) {
+      expect(headers).toMatchObject({
+        'x-scope-orgid': 'team-7',
+        'x-note': 'a b',
+        'content-type': 'application/x-protobuf',
+      });
+    }
   });
 });
 

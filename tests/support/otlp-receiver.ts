@@ -36,6 +36,9 @@ export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   readonly metricBatches: unknown[] = [];
   readonly contentTypes: string[] = [];
+  /** The headers of every request, in order. */
+  readonly requestHeaders: http.IncomingHttpHeaders[] = [];
+  private failures: { status: number; headers: Record<string, string> }[] = [];
   private readonly server = http.createServer((req, res) => void this.receive(req, res));
   private waiters: (() => void)[] = [];
 
@@ -48,6 +51,13 @@ export class OtlpReceiver {
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  /** The next requests are refused with these answers, one each, before any is accepted. */
+  refuseNext(...answers: { status: number; headers?: Record<string, string> }[]): void {
+    this.failures.push(
+      ...answers.map(({ status, headers }) => ({ status, headers: headers ?? {} })),
+    );
   }
 
   /** Resolves once `predicate` holds for the received spans. */
@@ -67,6 +77,12 @@ export class OtlpReceiver {
     const body = Buffer.concat(chunks);
     const type = req.headers['content-type'] ?? '';
     this.contentTypes.push(`${req.url} ${type}`);
+    this.requestHeaders.push(req.headers);
+    const refusal = this.failures.shift();
+    if (refusal) {
+      res.writeHead(refusal.status, refusal.headers).end();
+      return;
+    }
 
     if (req.url === '/v1/traces') {
       const json = type.includes('json') ? JSON.parse(body.toString()) : decodeProto(body);
