@@ -9,8 +9,8 @@ const SKIPPED = Buffer.from(SKIPPED_STRING);
 /**
  * Replaces every JSON string value longer than 4,096 bytes by `SKIPPED_STRING` in the raw bytes
  * of an SSE event, as they arrive, so that the megabytes of a generated image are dropped chunk
- * by chunk instead of being held until the event is complete. What it keeps is copied out of the chunks, which can
- * then go as soon as the client has them.
+ * by chunk instead of being held until the event is complete. What it keeps is copied out of the
+ * chunks, which can then go as soon as the client has them.
  *
  * A line break ends any string: JSON never holds a raw one, so a stray quote in a comment or an
  * `event:` line cannot shift what counts as a string in the data lines after it.

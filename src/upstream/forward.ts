@@ -230,11 +230,7 @@ export class Forwarder {
       if (failed) this.settle(exchange, 'upstream_error', String(statusCode));
       else if (!plan.reader) this.settle(exchange, 'success');
       else
-        this.settle(
-          exchange,
-          plan.reader.ending ?? 'incomplete',
-          plan.reader.errorType ?? 'stream_truncated',
-        );
+        this.settle(exchange, ending ?? 'incomplete', plan.reader.errorType ?? 'stream_truncated');
       res.end(rest ?? undefined);
       return;
     }

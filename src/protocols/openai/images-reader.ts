@@ -1,7 +1,6 @@
 import type { Exchange, ProtocolEnding } from '../../exchange.js';
 import { field, tokenCount } from '../../usage.js';
-import { isErrorBody, sniffType, type UsageReader } from '../reader.js';
-import { parseSkimmed } from '../skim-json.js';
+import { isErrorBody, parseJson, sniffType, type UsageReader } from '../reader.js';
 
 /**
  * Meters `/v1/images/generations` and `/v1/images/edits`. The image model's tokens are image
@@ -24,10 +23,11 @@ export class ImagesReader implements UsageReader {
     if (type.endsWith('.partial_image')) {
       this.exchange.markFirstToken();
     } else if (type.endsWith('.completed')) {
-      // The usage sits next to the final picture's base64, which the parse skips: a skipped
-      // `b64_json` is still a string, so it still says a picture came back.
+      // The usage sits next to the final picture's base64, which arrives skipped (see
+      // `UsageReader.onEvent`): a skipped `b64_json` is still a string, so it still says a
+      // picture came back.
       this.exchange.markFirstToken();
-      const event = parseSkimmed(data);
+      const event = parseJson(data);
       this.readImages([event], field(event, 'usage'));
       this.ending = 'success';
     } else if (type === 'error') {

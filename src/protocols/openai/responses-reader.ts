@@ -1,7 +1,6 @@
 import type { Exchange, ProtocolEnding } from '../../exchange.js';
 import { field, tokenCount } from '../../usage.js';
-import { isErrorBody, sniffType, type UsageReader } from '../reader.js';
-import { parseSkimmed } from '../skim-json.js';
+import { isErrorBody, parseJson, sniffType, type UsageReader } from '../reader.js';
 
 /** Terminal events of the Responses stream and the ending each one means. */
 const TERMINAL: Record<string, ProtocolEnding> = {
@@ -53,8 +52,8 @@ export class ResponsesReader implements UsageReader {
   private onTerminal(type: string, data: string): void {
     this.ending = TERMINAL[type];
     if (this.ending === 'upstream_error') this.errorType = 'response_failed';
-    // The final response repeats every output item, generated images included.
-    this.readUsage(field(parseSkimmed(data), 'response'));
+    // The final response repeats every output item; its images arrive already skipped.
+    this.readUsage(field(parseJson(data), 'response'));
   }
 
   private fail(errorType: string): void {
