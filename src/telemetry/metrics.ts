@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { Counter, Meter } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { AccountPool } from '../accounts/pool.js';
 import { otlpMetricReader } from './otlp-metrics.js';
 import { observeLimits } from './limit-gauges.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
+import type { HistogramTable } from './histogram-table.js';
+import { HistogramTables } from './histogram-tables.js';
 import { SumTable } from './sum-table.js';
 import { Attr, Buckets, Instrument, RELOAD_RESULTS } from './vocabulary.js';
 
@@ -27,29 +29,32 @@ export class Metrics {
   /** Estimated USD of finished exchanges, from their usage and the pricing table. */
   readonly costUsd: SumTable;
   /** Seconds from the request's arrival to its ending (last byte sent, error, or abort). */
-  readonly requestDuration: Histogram;
+  readonly requestDuration: HistogramTable;
   /** Seconds from the request's arrival to the first event carrying generated content; streams only. */
-  readonly timeToFirstToken: Histogram;
+  readonly timeToFirstToken: HistogramTable;
   /** Upstream HTTP requests, by account and the status they got (`error` for none). */
   readonly upstreamAttempts: SumTable;
   /** Exchanges in progress, by route. */
   readonly requestsActive: SumTable;
   /** GenAI semantic conventions: tokens per operation, by `gen_ai.token.type`. */
-  readonly genAiTokenUsage: Histogram;
+  readonly genAiTokenUsage: HistogramTable;
   /** GenAI semantic conventions: seconds per operation, from arrival to ending. */
-  readonly genAiOperationDuration: Histogram;
+  readonly genAiOperationDuration: HistogramTable;
   /** Writes of the usage file that failed (each is retried; the changes stay in memory). */
   readonly storeFlushFailures: Counter;
   /** Configuration reloads (SIGHUP), by `result`: applied, or refused with the old one kept. */
   readonly configReloads: Counter;
 
   constructor(pool: AccountPool, env: Record<string, string | undefined> = process.env) {
+    // Recorded on every exchange: kept as tallies, see HistogramTable.
+    const histograms = new HistogramTables('tollgate');
     this.exporter = new PrometheusExporter({
       preventServerStart: true,
       withoutScopeInfo: true,
       withoutTargetInfo: true,
+      metricProducers: [histograms],
     });
-    const otlp = otlpMetricReader(env);
+    const otlp = otlpMetricReader(env, [histograms]);
     this.provider = new MeterProvider({ readers: otlp ? [this.exporter, otlp] : [this.exporter] });
     const meter = this.provider.getMeter('tollgate');
 
@@ -71,13 +76,13 @@ export class Metrics {
       unit: '{USD}',
     });
     this.requestDuration = seconds(
-      meter,
+      histograms,
       Instrument.requestDuration,
       Buckets.durationSeconds,
       'Seconds from the arrival of a request to its ending.',
     );
     this.timeToFirstToken = seconds(
-      meter,
+      histograms,
       Instrument.timeToFirstToken,
       Buckets.timeToFirstTokenSeconds,
       'Seconds from the arrival of a streaming request to its first generated content.',
@@ -95,13 +100,14 @@ export class Metrics {
       },
       'upDownCounter',
     );
-    this.genAiTokenUsage = meter.createHistogram(Instrument.genAiTokenUsage, {
+    this.genAiTokenUsage = histograms.create({
+      name: Instrument.genAiTokenUsage,
       description: 'Number of input and output tokens used per operation.',
       unit: '{token}',
-      advice: { explicitBucketBoundaries: [...Buckets.tokens] },
+      boundaries: Buckets.tokens,
     });
     this.genAiOperationDuration = seconds(
-      meter,
+      histograms,
       Instrument.genAiOperationDuration,
       Buckets.durationSeconds,
       'GenAI operation duration.',
@@ -135,12 +141,13 @@ export class Metrics {
   }
 }
 
-function seconds(meter: Meter, name: string, buckets: readonly number[], description: string) {
-  return meter.createHistogram(name, {
-    description,
-    unit: 's',
-    advice: { explicitBucketBoundaries: [...buckets] },
-  });
+function seconds(
+  histograms: HistogramTables,
+  name: string,
+  boundaries: readonly number[],
+  description: string,
+): HistogramTable {
+  return histograms.create({ name, description, unit: 's', boundaries });
 }
 
 /** 1 while an account can take requests, 0 while it cools down or is disabled; read at scrape. */

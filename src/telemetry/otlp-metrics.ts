@@ -1,6 +1,10 @@
 import { OTLPMetricExporter as JsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  PeriodicExportingMetricReader,
+  type MetricProducer,
+  type MetricReader,
+} from '@opentelemetry/sdk-metrics';
 
 type Env = Record<string, string | undefined>;
 
@@ -8,9 +12,13 @@ type Env = Record<string, string | undefined>;
  * With `OTEL_METRICS_EXPORTER=otlp`, the same instruments served on `/metrics` are also pushed
  * over OTLP/HTTP (`OTEL_EXPORTER_OTLP[_METRICS]_ENDPOINT`, `..._PROTOCOL` http/protobuf or
  * http/json), every `OTEL_METRIC_EXPORT_INTERVAL` ms (60 s by default), with cumulative
- * temporality unless `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` says otherwise.
+ * temporality unless `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` says otherwise (for the
+ * instruments that follow it: see HistogramTables).
  */
-export function otlpMetricReader(env: Env): MetricReader | undefined {
+export function otlpMetricReader(
+  env: Env,
+  metricProducers: MetricProducer[] = [],
+): MetricReader | undefined {
   const kinds = (env.OTEL_METRICS_EXPORTER ?? '').split(',').map((s) => s.trim());
   if (!kinds.includes('otlp')) return undefined;
 
@@ -25,5 +33,6 @@ export function otlpMetricReader(env: Env): MetricReader | undefined {
   return new PeriodicExportingMetricReader({
     exporter,
     exportIntervalMillis: Number.isFinite(interval) && interval > 0 ? interval : 60_000,
+    metricProducers,
   });
 }
