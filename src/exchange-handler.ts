@@ -1,9 +1,9 @@
 import type { Tracer } from '@opentelemetry/api';
-import type { Context } from 'koa';
 import type { ClientAuth } from './clients.js';
 import type { Config } from './config/schema.js';
 import { Exchange } from './exchange.js';
 import { GatewayError } from './errors.js';
+import type { Inbound, InboundHandler } from './http/direct-routes.js';
 import { readBody } from './http/read-body.js';
 import type { Logger } from './log.js';
 import type { Meter } from './meter.js';
@@ -28,33 +28,33 @@ export interface HandlerDeps {
 
 /**
  * Handles one request on a protocol route from arrival to its single ending: identify the
- * client, read and inspect the body, choose the upstream, forward. Koa's own response handling
- * is bypassed (`ctx.respond = false`): answers stream straight to the socket.
+ * client, read and inspect the body, choose the upstream, forward. Answers stream straight to
+ * the socket.
  */
-export function exchangeHandler(resolve: RouteEntry['resolve'], deps: HandlerDeps) {
-  return async (ctx: Context): Promise<void> => {
-    ctx.respond = false;
-    const route = resolve(ctx.params ?? {}, ctx.req.headers);
-    const exchange = new Exchange(requestIdFrom(ctx.get('x-request-id')));
+export function exchangeHandler(resolve: RouteEntry['resolve'], deps: HandlerDeps): InboundHandler {
+  return async (inbound: Inbound): Promise<void> => {
+    const route = resolve(inbound.params, inbound.req.headers);
+    const exchange = new Exchange(requestIdFrom(inbound.req.headers['x-request-id']));
     exchange.route = route.template;
     exchange.operation = route.operation;
     exchange.protocol = route.protocol;
     exchange.provider = PROTOCOLS[route.protocol].provider;
-    if (deps.tracer) exchange.trace = new ExchangeTrace(deps.tracer, ctx.req, ctx.path);
+    if (deps.tracer) exchange.trace = new ExchangeTrace(deps.tracer, inbound.req, inbound.path);
     deps.meter.started(exchange);
 
     try {
-      await handle(ctx, route, exchange, deps);
+      await handle(inbound, route, exchange, deps);
     } catch (err) {
-      const error = err instanceof GatewayError ? err : clientGoneOrBug(ctx, exchange, err, deps);
-      if (error) deps.fail(ctx.res, exchange, error);
+      const error =
+        err instanceof GatewayError ? err : clientGoneOrBug(inbound, exchange, err, deps);
+      if (error) deps.fail(inbound.res, exchange, error);
     }
   };
 }
 
-async function handle(ctx: Context, route: RouteSpec, exchange: Exchange, deps: HandlerDeps) {
+async function handle(inbound: Inbound, route: RouteSpec, exchange: Exchange, deps: HandlerDeps) {
   // Step 1: who is calling.
-  const client = deps.auth.identify(ctx.req.headers, ctx.querystring);
+  const client = deps.auth.identify(inbound.req.headers, inbound.querystring);
   if (client === undefined) {
     exchange.client = LabelValue.unauthenticatedClient;
     throw new GatewayError('invalid_client_key', 'Missing or invalid client key.');
@@ -63,9 +63,9 @@ async function handle(ctx: Context, route: RouteSpec, exchange: Exchange, deps: 
 
   // Step 2: what is asked.
   const protocol = PROTOCOLS[route.protocol];
-  const path = upstreamPath(ctx, protocol.versionPrefix);
-  const raw = await readBody(ctx.req, deps.config.limits.max_body_bytes);
-  const request = { headers: ctx.req.headers, body: raw, params: ctx.params ?? {} };
+  const path = upstreamPath(inbound, protocol.versionPrefix);
+  const raw = await readBody(inbound.req, deps.config.limits.max_body_bytes);
+  const request = { headers: inbound.req.headers, body: raw, params: inbound.params };
   const prepared = await protocol.prepare(route, exchange, request);
 
   // Step 3: where it goes. A metered request without a model only fits an upstream that takes
@@ -77,11 +77,11 @@ async function handle(ctx: Context, route: RouteSpec, exchange: Exchange, deps: 
     throw new GatewayError('no_upstream', `No upstream is configured for ${named}.`);
   }
 
-  await deps.forwarder.forward(ctx.res, exchange, {
+  await deps.forwarder.forward(inbound.res, exchange, {
     upstream,
-    method: ctx.method,
+    method: inbound.method,
     path,
-    clientHeaders: ctx.req.headers,
+    clientHeaders: inbound.req.headers,
     credential: protocol.credential,
     ...prepared,
   });
@@ -89,8 +89,8 @@ async function handle(ctx: Context, route: RouteSpec, exchange: Exchange, deps: 
 
 /** The path after the version prefix, with the query string, refusing dot segments: the
  * upstream URL is `base_url` plus this, and a request must never climb out of `base_url`. */
-function upstreamPath(ctx: Context, prefix: string): string {
-  const rest = ctx.path.slice(prefix.length);
+function upstreamPath(inbound: Inbound, prefix: string): string {
+  const rest = inbound.path.slice(prefix.length);
   let decoded: string;
   try {
     decoded = decodeURIComponent(rest);
@@ -100,7 +100,7 @@ function upstreamPath(ctx: Context, prefix: string): string {
   if (/(^|\/)\.\.?(\/|$)/.test(decoded) || decoded.includes('\\')) {
     throw new GatewayError('invalid_path', 'The request path may not contain dot segments.');
   }
-  const query = withoutClientKey(ctx.querystring);
+  const query = withoutClientKey(inbound.querystring);
   return rest + (query ? `?${query}` : '');
 }
 
@@ -123,14 +123,16 @@ function safeDecode(text: string): string {
 }
 
 /** A client-supplied request id is reused when it is short and plain; otherwise we make one. */
-function requestIdFrom(value: string): string | undefined {
-  return value && value.length <= 128 && /^[\w.:-]+$/.test(value) ? value : undefined;
+function requestIdFrom(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' && value.length <= 128 && /^[\w.:-]+$/.test(value)
+    ? value
+    : undefined;
 }
 
 /** An unexpected error: the client left mid-read, or a bug of ours (answered as a 500-class
  * error that says nothing about it, and logged). */
-function clientGoneOrBug(ctx: Context, exchange: Exchange, err: unknown, deps: HandlerDeps) {
-  if (ctx.req.destroyed || ctx.res.destroyed) {
+function clientGoneOrBug(inbound: Inbound, exchange: Exchange, err: unknown, deps: HandlerDeps) {
+  if (inbound.req.destroyed || inbound.res.destroyed) {
     if (exchange.end('client_aborted', 'client_aborted')) deps.meter.finished(exchange);
     return undefined;
   }

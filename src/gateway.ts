@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { Server, ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -29,7 +29,17 @@ import { Forwarder } from './upstream/forward.js';
 import { UpstreamSelector } from './upstream/select.js';
 import { openConfiguredStore } from './store/open-store.js';
 import type { UsageStore } from './store/usage-store.js';
+import { DirectRoutes, type InboundHandler } from './http/direct-routes.js';
 import { metricsAccess } from './http/metrics-access.js';
+
+/** A protocol route's handler under Koa, which then leaves the response to it. */
+function koaRoute(handler: InboundHandler) {
+  return (ctx: Koa.Context) => {
+    ctx.respond = false;
+    const { req, res, method, path, querystring } = ctx;
+    return handler({ req, res, method, path, querystring, params: ctx.params ?? {} });
+  };
+}
 
 /** Errors of a client's socket that say only that the client went away. */
 const SOCKET_ERRORS = new Set([
@@ -61,6 +71,7 @@ export class Gateway {
   private current: Config;
   private inFlight?: InFlight;
   private readonly app = new Koa();
+  private readonly direct = new DirectRoutes();
   private readonly tracing?: Tracing;
   private server?: Server;
   private closing?: Promise<void>;
@@ -124,7 +135,12 @@ export class Gateway {
     );
     this.meter.useStore(this.usageStore);
     const { host, port } = this.config.listen;
-    this.server = this.app.listen(port, host);
+    const koa = this.app.callback();
+    const onError = (err: unknown) => this.app.emit('error', err);
+    this.server = createServer((req, res) => {
+      if (!this.direct.dispatch(req, res, onError)) void koa(req, res);
+    });
+    this.server.listen(port, host);
     this.inFlight = new InFlight(this.server);
     await once(this.server, 'listening');
     const url = this.url;
@@ -195,9 +211,11 @@ export class Gateway {
     });
     for (const entry of ROUTE_TABLE) {
       const handler = exchangeHandler(entry.resolve, deps);
-      if (entry.method === 'GET') router.get(entry.path, handler);
-      else if (entry.method === 'POST') router.post(entry.path, handler);
-      else router.all(entry.path, handler);
+      this.direct.add(entry.method, entry.path, handler);
+      const viaKoa = koaRoute(handler);
+      if (entry.method === 'GET') router.get(entry.path, viaKoa);
+      else if (entry.method === 'POST') router.post(entry.path, viaKoa);
+      else router.all(entry.path, viaKoa);
     }
 
     const { source, prometheus_url: prometheusUrl } = this.config.summary;

@@ -363,6 +363,31 @@ describe.each(['gzip', 'deflate', 'br'] as const)('a %s-compressed upstream', (e
   });
 });
 
+describe('protocol routes, however the path is written', () => {
+  const gw = gatewayPerTest(() => openAiConfig(sim.url));
+
+  // An origin-form path is dispatched straight from node:http, the absolute form by Koa's
+  // router: a client sees the same answer, and an operator the same route label, either way.
+  it.each([
+    ['the exact path', '/v1/responses'],
+    ['a query string', '/v1/responses?trace=1'],
+    ['the absolute form', 'http://tollgate.test/v1/responses'],
+  ])('serves %s as /v1/responses', async (_, path) => {
+    const answer = await send(gw().url, path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(RESPONSES),
+    });
+
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body.toString())).toMatchObject({ object: 'response' });
+    expect(await requestsCounted(gw())).toEqual([
+      counted({ account: 'team-a', model: 'gpt-4.1', outcome: 'success', status_code: '200' }),
+    ]);
+    expect(await tokensByKind(gw())).toEqual(TEXT_TOKENS);
+  });
+});
+
 describe('a chat stream whose usage chunk Tollgate hides', () => {
   const gw = gatewayPerTest(() => openAiConfig(sim.url));
 
