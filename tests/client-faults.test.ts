@@ -118,6 +118,30 @@ describe('clients that hang up as soon as their request is sent', () => {
     expect(scrape.sum('tollgate_requests_active')).toBe(0);
     await expectHealthy();
   });
+
+  it('one that hangs up halfway through its body ends as client_aborted, never reaching upstream', async () => {
+    const body = JSON.stringify(responses.body);
+    const head = [
+      `POST ${responses.path} HTTP/1.1`,
+      `host: ${new URL(tg.url).host}`,
+      'content-type: application/json',
+      ...Object.entries(responses.headers).map(([name, value]) => `${name}: ${value}`),
+      `content-length: ${Buffer.byteLength(body)}`,
+    ].join('\r\n');
+    const before = tg.exchanges().length;
+    const socket = net.connect(Number(new URL(tg.url).port), '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write(`${head}\r\n\r\n${body.slice(0, body.length >> 1)}`, () => socket.destroy());
+
+    while (tg.exchanges().length <= before) await tg.nextExchange();
+    expect(tg.exchanges().at(-1)).toMatchObject({
+      outcome: 'client_aborted',
+      status: '499',
+      attempts: 0,
+    });
+    expect((await tg.scrape()).sum('tollgate_requests_active')).toBe(0);
+    await expectHealthy();
+  });
 });
 
 describe('a slow reader', () => {

@@ -5,18 +5,40 @@ import { GatewayError } from '../errors.js';
  * Reads a request body into memory, refusing it as soon as it passes `limit` bytes. Bodies are
  * held whole because a retry on another account must send the same bytes again.
  */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (declared > limit) throw tooLarge(limit);
+  if (declared > limit) return Promise.reject(tooLarge(limit));
 
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+  // Stream events rather than `for await`: an async iterator costs a promise per chunk and
+  // several listeners and objects per request, which a gateway pays on every exchange.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = () => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      // The rest is left unread: the refusal closes the connection.
+      settle();
+      req.pause();
+      reject(tooLarge(limit));
+    };
+    const onEnd = () => {
+      settle();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      settle();
+      reject(err);
+    };
+    const onClose = () => {
+      settle();
+      reject(new Error('the client closed the connection before the request body ended'));
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 function tooLarge(limit: number): GatewayError {
