@@ -11,6 +11,7 @@ import type { Meter } from '../meter.js';
 import type { UsageReader } from '../protocols/reader.js';
 import { ResponseTap } from '../tap/response-tap.js';
 import { classifyAttemptError, isRetryableStatus, streamErrorType } from './attempt-error.js';
+import { ClientGone } from './client-gone.js';
 import { clientHeaders, upstreamHeaders } from './headers.js';
 import { upstreamDispatcher } from './dispatcher.js';
 import { relayBody } from './relay.js';
@@ -75,13 +76,13 @@ export class Forwarder {
   }
 
   async forward(res: ServerResponse, exchange: Exchange, plan: ForwardPlan): Promise<void> {
-    const abort = new AbortController();
-    const onClose = () => res.writableFinished || abort.abort();
+    const gone = new ClientGone();
+    const onClose = () => res.writableFinished || gone.abort();
     res.once('close', onClose);
     // A client that hung up while its request was being read will send no 'close' any more.
-    if (res.destroyed) abort.abort();
+    if (res.destroyed) gone.abort();
     try {
-      await this.run(res, exchange, plan, abort.signal);
+      await this.run(res, exchange, plan, gone);
     } finally {
       res.off('close', onClose);
     }
@@ -95,7 +96,7 @@ export class Forwarder {
     res: ServerResponse,
     exchange: Exchange,
     plan: ForwardPlan,
-    signal: AbortSignal,
+    signal: ClientGone,
   ): Promise<void> {
     const tried = new Set<Account>();
     let held: HeldAnswer | undefined;
@@ -140,23 +141,22 @@ export class Forwarder {
     account: Account,
     exchange: Exchange,
     plan: ForwardPlan,
-    signal: AbortSignal,
+    signal: ClientGone,
   ): Promise<Answer | AttemptFailure> {
     exchange.account = account.name;
     account.inFlight++;
-    const url = joinUrl(plan.upstream.base_url, plan.path);
+    const base = upstreamBase(plan.upstream.base_url);
+    const headers = upstreamHeaders(plan.clientHeaders, account, {
+      identity: plan.hideEvents,
+      credential: plan.credential(account.apiKey),
+    });
     // With tracing on, the attempt's own span context replaces the caller's `traceparent`.
-    const traceHeaders = exchange.trace?.attemptStarted(exchange, account.name, new URL(url));
+    const trace = exchange.trace?.attemptStarted(exchange, account.name, base.url);
+    if (trace) Object.assign(headers, trace);
     try {
-      const answer = await request(url, {
+      const answer = await request(base.text + plan.path, {
         method: plan.method as Dispatcher.HttpMethod,
-        headers: {
-          ...upstreamHeaders(plan.clientHeaders, account, {
-            identity: plan.hideEvents,
-            credential: plan.credential(account.apiKey),
-          }),
-          ...traceHeaders,
-        },
+        headers,
         body: plan.body,
         signal,
         dispatcher: this.dispatcher,
@@ -301,7 +301,20 @@ function noAccountError(upstream: string): GatewayError {
   );
 }
 
-/** `base_url` plus the path after the version prefix; the host always comes from the config. */
-function joinUrl(baseUrl: string, path: string): string {
-  return baseUrl.replace(/\/+$/, '') + path;
+/** An upstream's `base_url`, parsed once: the path after the version prefix goes after `text`,
+ * so the host always comes from the config. */
+interface UpstreamBase {
+  text: string;
+  url: URL;
+}
+
+const bases = new Map<string, UpstreamBase>();
+
+function upstreamBase(baseUrl: string): UpstreamBase {
+  let base = bases.get(baseUrl);
+  if (!base) {
+    const text = baseUrl.replace(/\/+$/, '');
+    bases.set(baseUrl, (base = { text, url: new URL(text) }));
+  }
+  return base;
 }

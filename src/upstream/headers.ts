@@ -37,7 +37,8 @@ export function upstreamHeaders(
 ): Record<string, string> {
   const headers: Record<string, string> = {};
   const named = connectionTokens(client.connection);
-  for (const [name, value] of Object.entries(client)) {
+  for (const name in client) {
+    const value = client[name];
     if (value === undefined || !forwardable(name, named)) continue;
     headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
@@ -51,7 +52,7 @@ export function upstreamHeaders(
   return headers;
 }
 
-function forwardable(name: string, named: Set<string>): boolean {
+function forwardable(name: string, named: ReadonlySet<string>): boolean {
   return !(
     HOP_BY_HOP.has(name) ||
     CLIENT_CREDENTIALS.has(name) ||
@@ -61,9 +62,13 @@ function forwardable(name: string, named: Set<string>): boolean {
   );
 }
 
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
 /** A `connection` header may name further headers that are hop-by-hop for this connection. */
-function connectionTokens(value: string | string[] | undefined): Set<string> {
-  const text = Array.isArray(value) ? value.join(',') : (value ?? '');
+function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
+  // Most requests send none or `keep-alive`, which names no further header.
+  if (value === undefined || value === 'keep-alive' || value === 'close') return NO_TOKENS;
+  const text = Array.isArray(value) ? value.join(',') : value;
   return new Set(
     text
       .split(',')
@@ -95,7 +100,8 @@ export function clientHeaders(
 ): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
   const named = connectionTokens(upstream.connection);
-  for (const [name, value] of Object.entries(upstream)) {
+  for (const name in upstream) {
+    const value = upstream[name];
     if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
     if (options.dropLength && name === 'content-length') continue;
     headers[name] = value;
