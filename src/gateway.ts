@@ -32,15 +32,6 @@ import type { UsageStore } from './store/usage-store.js';
 import { DirectRoutes, type InboundHandler } from './http/direct-routes.js';
 import { metricsAccess } from './http/metrics-access.js';
 
-/** A protocol route's handler under Koa, which then leaves the response to it. */
-function koaRoute(handler: InboundHandler) {
-  return (ctx: Koa.Context) => {
-    ctx.respond = false;
-    const { req, res, method, path, querystring } = ctx;
-    return handler({ req, res, method, path, querystring, params: ctx.params ?? {} });
-  };
-}
-
 /** Errors of a client's socket that say only that the client went away. */
 const SOCKET_ERRORS = new Set([
   'ECONNRESET',
@@ -278,4 +269,13 @@ export class Gateway {
     }
     if (exchange.end(outcome, errorType ?? error.code)) this.meter.finished(exchange);
   }
+}
+
+/** A protocol route's handler under Koa, which then leaves the response to it. */
+function koaRoute(handler: InboundHandler) {
+  return (ctx: Koa.Context) => {
+    ctx.respond = false;
+    const { req, res, method, path, querystring } = ctx;
+    return handler({ req, res, method, path, querystring, params: ctx.params ?? {} });
+  };
 }
