@@ -144,7 +144,6 @@ export class Forwarder {
     signal: ClientGone,
   ): Promise<Answer | AttemptFailure> {
     exchange.account = account.name;
-    account.inFlight++;
     const base = upstreamBase(plan.upstream.base_url);
     const headers = upstreamHeaders(plan.clientHeaders, account, {
       identity: plan.hideEvents,
@@ -153,6 +152,7 @@ export class Forwarder {
     // With tracing on, the attempt's own span context replaces the caller's `traceparent`.
     const trace = exchange.trace?.attemptStarted(exchange, account.name, base.url);
     if (trace) Object.assign(headers, trace);
+    account.inFlight++;
     try {
       const answer = await request(base.text + plan.path, {
         method: plan.method as Dispatcher.HttpMethod,
