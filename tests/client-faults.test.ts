@@ -93,19 +93,24 @@ describe('a client that leaves during a 4 MB image event', () => {
 });
 
 describe('clients that hang up as soon as their request is sent', () => {
-  it('each exchange still ends, as client_aborted, and nothing stays in flight', async () => {
-    // The connection may close before, while or after the gateway reads the request: every
-    // moment must end the exchange. Many at once make every moment likely.
-    const count = 30;
-    const body = JSON.stringify(responses.body);
-    const head = [
+  const body = JSON.stringify(responses.body);
+
+  /** The raw head of a Responses request whose whole body is `body`. */
+  const requestHead = (...extra: string[]) =>
+    [
       `POST ${responses.path} HTTP/1.1`,
       `host: ${new URL(tg.url).host}`,
       'content-type: application/json',
       ...Object.entries(responses.headers).map(([name, value]) => `${name}: ${value}`),
-      'x-sim-delay-ms: 20',
+      ...extra,
       `content-length: ${Buffer.byteLength(body)}`,
     ].join('\r\n');
+
+  it('each exchange still ends, as client_aborted, and nothing stays in flight', async () => {
+    // The connection may close before, while or after the gateway reads the request: every
+    // moment must end the exchange. Many at once make every moment likely.
+    const count = 30;
+    const head = requestHead('x-sim-delay-ms: 20');
     for (let i = 0; i < count; i++) {
       const socket = net.connect(Number(new URL(tg.url).port), '127.0.0.1');
       socket.on('error', () => {});
@@ -120,14 +125,7 @@ describe('clients that hang up as soon as their request is sent', () => {
   });
 
   it('one that hangs up halfway through its body ends as client_aborted, never reaching upstream', async () => {
-    const body = JSON.stringify(responses.body);
-    const head = [
-      `POST ${responses.path} HTTP/1.1`,
-      `host: ${new URL(tg.url).host}`,
-      'content-type: application/json',
-      ...Object.entries(responses.headers).map(([name, value]) => `${name}: ${value}`),
-      `content-length: ${Buffer.byteLength(body)}`,
-    ].join('\r\n');
+    const head = requestHead();
     const before = tg.exchanges().length;
     const socket = net.connect(Number(new URL(tg.url).port), '127.0.0.1');
     socket.on('error', () => {});
