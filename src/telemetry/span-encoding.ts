@@ -18,29 +18,35 @@ const FIXED32 = 5;
 const HAS_IS_REMOTE = 0x100;
 const IS_REMOTE = 0x200;
 
-/** Strings up to this long are encoded once and their bytes reused. */
-const CACHED_STRING_CHARS = 128;
-/** The cache is emptied when it holds this many: labels are bounded, but a client's model name
- * and the like are not. */
-const CACHED_STRINGS = 4096;
+/** A batch's buffer holds this much beyond its spans' expected size: the resource and scope. */
+const MIN_BUFFER_BYTES = 4096;
+/** What a span took in the last batch, on average. */
+let bytesPerSpan = 512;
+
+/** Strings shorter than this are copied character by character while they are ASCII: their
+ * length then fits the one byte of a short varint. */
+const SHORT_STRING_CHARS = 128;
 
 /**
  * Encodes finished spans as an OTLP `ExportTraceServiceRequest` in protobuf, byte for byte as
- * the SDK's own serializer does, at a fraction of its CPU. Encoding is most of what a span costs
- * Tollgate, and the SDK's encoder walks each string three times in JavaScript, while a span's
- * strings are mostly the same few dozen (attribute keys, span names, operations, models,
- * accounts): here each is encoded once and its bytes are copied after that, and other strings go
- * through Buffer's native UTF-8 writer. Responses are read by the SDK's serializer.
+ * the SDK's own serializer does, at a fraction of its CPU. Encoding is much of what a span costs
+ * Tollgate. The SDK's encoder builds an object tree of the request and then walks each string
+ * three times; here the spans are written straight into one buffer, sized ahead from the
+ * previous batch, and short ASCII strings (most of a span's) are copied without a call into
+ * Buffer's native UTF-8 writer. Responses are read by the SDK's serializer.
  */
 export const spanEncoding = {
   serializeRequest(spans: ReadableSpan[]): Uint8Array {
-    const writer = new Writer();
+    // Sized from the batch before, with room to spare, so that it seldom has to grow.
+    const writer = new Writer(MIN_BUFFER_BYTES + Math.ceil(spans.length * bytesPerSpan * 1.25));
     for (const [resource, scopes] of groupByResourceAndScope(spans)) {
       const start = writer.open(1);
       writeResourceSpans(writer, resource, scopes);
       writer.close(start);
     }
-    return writer.finish();
+    const encoded = writer.finish();
+    if (spans.length > 0) bytesPerSpan = encoded.length / spans.length;
+    return encoded;
   },
   deserializeResponse(data: Uint8Array): IExportTraceServiceResponse {
     return ProtobufTraceSerializer.deserializeResponse(data);
@@ -162,8 +168,12 @@ function spanFlags(context: SpanContext, remote: boolean | undefined): number {
 
 /** A growing buffer with the few protobuf encodings OTLP spans need. */
 class Writer {
-  private buffer = Buffer.allocUnsafe(64 * 1024);
+  private buffer: Buffer;
   private pos = 0;
+
+  constructor(bytes: number) {
+    this.buffer = Buffer.allocUnsafe(bytes);
+  }
 
   finish(): Uint8Array {
     return this.buffer.subarray(0, this.pos);
@@ -193,12 +203,18 @@ class Writer {
     this.stringValue(value);
   }
 
-  /** An id, sent as the bytes its hex spells. */
+  /** An id, sent as the bytes its hex spells. Ids are valid lowercase or uppercase hex: the
+   * SDK generates them, and the W3C propagator checks those it reads. */
   hexBytes(field: number, hex: string): void {
     this.tag(field, LEN);
-    this.varint(hex.length / 2);
-    this.room(hex.length / 2);
-    this.pos += this.buffer.write(hex, this.pos, 'hex');
+    const size = hex.length >>> 1;
+    this.varint(size);
+    this.room(size);
+    const buffer = this.buffer;
+    for (let i = 0, at = this.pos; i < size; i++, at++) {
+      buffer[at] = (hexDigit(hex.charCodeAt(2 * i)) << 4) | hexDigit(hex.charCodeAt(2 * i + 1));
+    }
+    this.pos += size;
   }
 
   varintField(field: number, value: number): void {
@@ -282,19 +298,31 @@ class Writer {
     this.pos = this.buffer.writeDoubleLE(value, this.pos);
   }
 
+  /** A string's length and UTF-8 bytes. Most of a span's strings are short and ASCII, and
+   * copying their characters here costs less than a call into Buffer's native encoder. */
   private stringValue(value: string): void {
-    if (value.length > CACHED_STRING_CHARS) {
-      const bytes = Buffer.byteLength(value);
-      this.varint(bytes);
-      this.room(bytes);
-      this.pos += this.buffer.write(value, this.pos, 'utf8');
+    const length = value.length;
+    if (length < SHORT_STRING_CHARS) {
+      this.room(length + 1);
+      const buffer = this.buffer;
+      let at = this.pos + 1;
+      for (let i = 0; i < length; i++) {
+        const char = value.charCodeAt(i);
+        if (char >= 0x80) return this.utf8(value);
+        buffer[at++] = char;
+      }
+      buffer[this.pos] = length;
+      this.pos = at;
       return;
     }
-    const encoded = encodedString(value);
-    this.room(encoded.length);
-    // Typed-array `set` costs less than `Buffer#copy` for a few dozen bytes.
-    this.buffer.set(encoded, this.pos);
-    this.pos += encoded.length;
+    this.utf8(value);
+  }
+
+  private utf8(value: string): void {
+    const bytes = Buffer.byteLength(value);
+    this.varint(bytes);
+    this.room(bytes);
+    this.pos += this.buffer.write(value, this.pos, 'utf8');
   }
 
   private tag(field: number, wireType: number): void {
@@ -337,25 +365,9 @@ class Writer {
   }
 }
 
-const strings = new Map<string, Buffer>();
-
-/** A string's length varint and UTF-8 bytes, encoded on first use. */
-function encodedString(value: string): Buffer {
-  let encoded = strings.get(value);
-  if (encoded) return encoded;
-  const bytes = Buffer.from(value, 'utf8');
-  encoded = Buffer.concat([varintBytes(bytes.length), bytes]);
-  if (strings.size >= CACHED_STRINGS) strings.clear();
-  strings.set(value, encoded);
-  return encoded;
-}
-
-function varintBytes(value: number): Buffer {
-  const out: number[] = [];
-  for (let v = value; ; v >>>= 7) {
-    if (v <= 0x7f) return Buffer.from([...out, v]);
-    out.push((v & 0x7f) | 0x80);
-  }
+/** The value of a hex digit's character code. */
+function hexDigit(char: number): number {
+  return char <= 0x39 ? char - 0x30 : (char | 0x20) - 0x57;
 }
 
 function varintSize(value: number): number {
