@@ -1,4 +1,3 @@
-import type { Tracer } from '@opentelemetry/api';
 import type { ClientAuth } from './clients.js';
 import type { Config } from './config/schema.js';
 import { Exchange } from './exchange.js';
@@ -12,11 +11,12 @@ import type { RouteEntry, RouteSpec } from './routes.js';
 import type { FailFn, Forwarder } from './upstream/forward.js';
 import type { UpstreamSelector } from './upstream/select.js';
 import { ExchangeTrace } from './telemetry/exchange-trace.js';
+import type { SpanRecorder } from './telemetry/span-recorder.js';
 import { LabelValue } from './telemetry/vocabulary.js';
 
 export interface HandlerDeps {
   /** Set when traces are exported. */
-  tracer?: Tracer;
+  spans?: SpanRecorder;
   config: Config;
   auth: ClientAuth;
   meter: Meter;
@@ -39,7 +39,7 @@ export function exchangeHandler(resolve: RouteEntry['resolve'], deps: HandlerDep
     exchange.operation = route.operation;
     exchange.protocol = route.protocol;
     exchange.provider = PROTOCOLS[route.protocol].provider;
-    if (deps.tracer) exchange.trace = new ExchangeTrace(deps.tracer, inbound.req, inbound.path);
+    if (deps.spans) exchange.trace = new ExchangeTrace(deps.spans, inbound.req, inbound.path);
     deps.meter.started(exchange);
 
     try {

@@ -81,7 +81,7 @@ export class Gateway {
     const fail = this.fail.bind(this);
     this.forwarder = new Forwarder(config, this.pool, this.meter, this.log, fail, env);
     this.deps = {
-      tracer: this.tracing?.tracer,
+      spans: this.tracing?.spans,
       config,
       auth: new ClientAuth(config.clients),
       meter: this.meter,
@@ -237,7 +237,7 @@ export class Gateway {
     const exchange = new Exchange(undefined);
     exchange.route = LabelValue.unmatchedRoute;
     exchange.protocol = protocolOfPath(path, res.req.headers);
-    if (this.tracing) exchange.trace = new ExchangeTrace(this.tracing.tracer, res.req, path);
+    if (this.tracing) exchange.trace = new ExchangeTrace(this.tracing.spans, res.req, path);
     this.meter.started(exchange);
     const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
     this.fail(

@@ -48,8 +48,16 @@ function config(accounts = [{ name: 'team-a', api_key: ACCOUNT_KEY }]) {
   };
 }
 
-async function start(protocol: string, accounts?: { name: string; api_key: string }[]) {
-  const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, OTEL_EXPORTER_OTLP_PROTOCOL: protocol };
+async function start(
+  protocol: string,
+  accounts?: { name: string; api_key: string }[],
+  moreEnv: Record<string, string> = {},
+) {
+  const env = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
+    OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+    ...moreEnv,
+  };
   tg = await startGateway(config(accounts), { env });
   return tg;
 }
@@ -211,6 +219,78 @@ describe('failures and retries', () => {
       [SpanKindCode.server, 'POST /v1/responses'],
     ]);
     expect(spans[0].attributes['tollgate.client']).toBe('unauthenticated');
+  });
+});
+
+describe('sampling and limits', () => {
+  const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-(0[01])$/;
+  const upstreamContext = (request: { headers: Record<string, string | string[] | undefined> }) =>
+    TRACEPARENT.exec(String(request.headers.traceparent));
+
+  it('by default follows the caller: an unsampled caller gets no spans, a sampled one does', async () => {
+    await start('http/protobuf');
+    const unsampled = '1bf7651916cd43dd8448eb211c80319c';
+    await post(
+      { model: 'gpt-5.5', input: 'hi' },
+      { traceparent: `00-${unsampled}-${PARENT_SPAN}-00` },
+    );
+    await post(
+      { model: 'gpt-5.5', input: 'hi' },
+      { traceparent: `00-${PARENT_TRACE}-${PARENT_SPAN}-01` },
+    );
+
+    // Batches leave in the order spans end: had the first exchange been recorded, its spans
+    // would be here by the time the second's are.
+    const { spans } = await exchangeSpans();
+    expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([PARENT_TRACE]));
+    // The unsampled trace still went upstream, unsampled, and into the log line.
+    const [first, second] = sim.requests.map(upstreamContext);
+    expect([first?.[1], first?.[3]]).toEqual([unsampled, '00']);
+    expect([second?.[1], second?.[3]]).toEqual([PARENT_TRACE, '01']);
+    expect(tg!.exchanges().map((e) => e.trace_id)).toEqual([unsampled, PARENT_TRACE]);
+  });
+
+  it('OTEL_TRACES_SAMPLER=always_off records nothing but still propagates a trace', async () => {
+    await start('http/protobuf', undefined, { OTEL_TRACES_SAMPLER: 'always_off' });
+    expect((await post({ model: 'gpt-5.5', input: 'hi' })).status).toBe(200);
+    const upstream = upstreamContext(sim.requests[0]);
+    expect(upstream?.[3]).toBe('00');
+    expect(tg!.exchanges()[0].trace_id).toBe(upstream?.[1]);
+
+    await tg!.close(); // shutdown flushes whatever was recorded
+    tg = undefined;
+    expect(receiver.spans).toEqual([]);
+  });
+
+  it('OTEL_TRACES_SAMPLER=traceidratio with ratio 1 records a new trace', async () => {
+    await start('http/json', undefined, {
+      OTEL_TRACES_SAMPLER: 'traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '1',
+    });
+    await post({ model: 'gpt-5.5', input: 'hi' });
+    const { server, attempts } = await exchangeSpans();
+    expect(server.parentSpanId).toBeFalsy();
+    expect(attempts[0].traceId).toBe(server.traceId);
+    expect(sim.requests[0].headers.traceparent).toBe(
+      `00-${server.traceId}-${attempts[0].spanId}-01`,
+    );
+  });
+
+  it('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT cuts string values only', async () => {
+    await start('http/protobuf', undefined, { OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: '6' });
+    await post({ model: 'gpt-5.5', input: 'hi' });
+    const { server, attempts } = await exchangeSpans();
+    expect(server.attributes).toMatchObject({
+      'url.path': '/v1/re',
+      'http.route': '/v1/re',
+      'tollgate.client': 'ci-bot',
+      'http.response.status_code': 200,
+    });
+    expect(attempts[0].attributes).toMatchObject({
+      'gen_ai.request.model': 'gpt-5.',
+      'gen_ai.usage.input_tokens': expect.any(Number),
+      'gen_ai.request.stream': false,
+    });
   });
 });
 

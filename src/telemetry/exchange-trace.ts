@@ -1,18 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import {
-  defaultTextMapGetter,
-  defaultTextMapSetter,
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Attributes,
-  type Context,
-  type Span,
-  type Tracer,
-} from '@opentelemetry/api';
+import { defaultTextMapGetter, ROOT_CONTEXT, SpanKind, type Attributes } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Exchange } from '../exchange.js';
+import type { ExchangeSpan } from './exchange-span.js';
+import { traceContextHeaders, type SpanRecorder } from './span-recorder.js';
 import { SpanAttr } from './vocabulary.js';
 
 const propagator = new W3CTraceContextPropagator();
@@ -27,13 +18,12 @@ const MAX_MODEL_CHARS = 256;
  * a prompt or a completion.
  */
 export class ExchangeTrace {
-  private readonly server: Span;
-  private readonly context: Context;
+  private readonly server: ExchangeSpan;
   private readonly method: string;
-  private attempt?: Span;
+  private attempt?: ExchangeSpan;
 
   constructor(
-    private readonly tracer: Tracer,
+    private readonly spans: SpanRecorder,
     req: IncomingMessage,
     path: string,
   ) {
@@ -41,13 +31,10 @@ export class ExchangeTrace {
       ? propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter)
       : ROOT_CONTEXT;
     const method = (this.method = req.method ?? 'GET');
-    // Attributes are set one by one rather than passed to startSpan, which checks and copies
-    // them three times over; Tollgate's samplers (OTEL_TRACES_SAMPLER) never look at them.
-    const server = (this.server = tracer.startSpan(method, { kind: SpanKind.SERVER }, parent));
-    server.setAttribute(SpanAttr.httpMethod, method);
-    server.setAttribute(SpanAttr.urlPath, path);
-    server.setAttribute(SpanAttr.clientAddress, req.socket.remoteAddress ?? '');
-    this.context = trace.setSpan(parent, server);
+    const server = (this.server = spans.startServer(method, parent));
+    server.set(SpanAttr.httpMethod, method);
+    server.set(SpanAttr.urlPath, path);
+    server.set(SpanAttr.clientAddress, req.socket.remoteAddress ?? '');
   }
 
   get traceId(): string {
@@ -59,33 +46,27 @@ export class ExchangeTrace {
     this.attempt?.end();
     const model = exchange.model?.slice(0, MAX_MODEL_CHARS);
     const name = `${exchange.operation} ${model ?? 'unknown'}`;
-    const attempt = (this.attempt = this.tracer.startSpan(
-      name,
-      { kind: SpanKind.CLIENT },
-      this.context,
-    ));
-    attempt.setAttribute(SpanAttr.operationName, exchange.operation);
-    attempt.setAttribute(SpanAttr.providerName, exchange.provider);
-    attempt.setAttribute(SpanAttr.requestStream, exchange.stream);
-    attempt.setAttribute(SpanAttr.serverAddress, url.hostname);
-    attempt.setAttribute(SpanAttr.serverPort, serverPort(url));
-    attempt.setAttribute(SpanAttr.account, account);
-    attempt.setAttribute(SpanAttr.client, exchange.client);
-    if (model !== undefined) attempt.setAttribute(SpanAttr.requestModel, model);
-    const headers: Record<string, string> = {};
-    propagator.inject(trace.setSpan(this.context, attempt), headers, defaultTextMapSetter);
-    return headers;
+    const attempt = (this.attempt = this.spans.startChild(this.server, name, SpanKind.CLIENT));
+    attempt.set(SpanAttr.operationName, exchange.operation);
+    attempt.set(SpanAttr.providerName, exchange.provider);
+    attempt.set(SpanAttr.requestStream, exchange.stream);
+    attempt.set(SpanAttr.serverAddress, url.hostname);
+    attempt.set(SpanAttr.serverPort, serverPort(url));
+    attempt.set(SpanAttr.account, account);
+    attempt.set(SpanAttr.client, exchange.client);
+    if (model !== undefined) attempt.set(SpanAttr.requestModel, model);
+    return traceContextHeaders(attempt);
   }
 
   /** The attempt got an answer: a status of 400 or more marks it failed. */
   attemptAnswered(status: number): void {
-    this.attempt?.setAttribute(SpanAttr.httpStatus, status);
-    if (status >= 400) this.fail(this.attempt, String(status));
+    this.attempt?.set(SpanAttr.httpStatus, status);
+    if (status >= 400) this.attempt?.fail(String(status));
   }
 
   /** The attempt got no answer (connection error, timeout, client gone). */
   attemptFailed(errorType: string): void {
-    this.fail(this.attempt, errorType);
+    this.attempt?.fail(errorType);
     this.attempt?.end();
     this.attempt = undefined;
   }
@@ -97,49 +78,44 @@ export class ExchangeTrace {
 
   /** Records the exchange's ending on the last attempt and the SERVER span, and ends both. */
   finish(exchange: Exchange): void {
+    const failure = exchange.outcome === 'success' ? undefined : (exchange.errorType ?? 'error');
     if (this.attempt) {
       setResultAttributes(this.attempt, exchange);
-      if (exchange.outcome !== 'success') this.fail(this.attempt, exchange.errorType);
+      if (failure) this.attempt.fail(failure);
       this.attempt.end();
     }
     const server = this.server;
-    server.setAttribute(SpanAttr.httpRoute, exchange.route);
-    server.setAttribute(SpanAttr.httpStatus, exchange.statusCode ?? 499);
-    server.setAttribute(SpanAttr.account, exchange.account);
-    server.setAttribute(SpanAttr.client, exchange.client);
-    server.setAttribute(SpanAttr.outcome, exchange.outcome ?? 'unknown');
-    server.setAttribute(SpanAttr.requestId, exchange.id);
+    server.set(SpanAttr.httpRoute, exchange.route);
+    server.set(SpanAttr.httpStatus, exchange.statusCode ?? 499);
+    server.set(SpanAttr.account, exchange.account);
+    server.set(SpanAttr.client, exchange.client);
+    server.set(SpanAttr.outcome, exchange.outcome ?? 'unknown');
+    server.set(SpanAttr.requestId, exchange.id);
     // HTTP semantic conventions name a server span after the method and the route template.
-    this.server.updateName(`${this.method} ${exchange.route}`);
-    if (exchange.outcome !== 'success') this.fail(this.server, exchange.errorType);
-    this.server.end();
-  }
-
-  private fail(span: Span | undefined, errorType: string | undefined): void {
-    const type = errorType ?? 'error';
-    span?.setAttribute(SpanAttr.errorType, type);
-    span?.setStatus({ code: SpanStatusCode.ERROR, message: type });
+    server.name = `${this.method} ${exchange.route}`;
+    if (failure) server.fail(failure);
+    server.end();
   }
 }
 
 /** What the upstream reported, on the attempt that answered. */
-function setResultAttributes(span: Span, exchange: Exchange): void {
+function setResultAttributes(span: ExchangeSpan, exchange: Exchange): void {
   const usage = exchange.usage;
   const ttft = exchange.timeToFirstTokenSeconds;
-  span.setAttribute(SpanAttr.outcome, exchange.outcome ?? 'unknown');
-  span.setAttribute(SpanAttr.inputTokens, usage.host_in);
-  span.setAttribute(SpanAttr.outputTokens, usage.host_out);
-  span.setAttribute(SpanAttr.cacheReadTokens, usage.cache);
-  span.setAttribute(SpanAttr.cacheCreationTokens, usage.cache_write);
-  span.setAttribute(SpanAttr.reasoningTokens, usage.reasoning);
-  if (exchange.responseModel) span.setAttribute(SpanAttr.responseModel, exchange.responseModel);
-  if (exchange.responseId) span.setAttribute(SpanAttr.responseId, exchange.responseId);
-  if (ttft !== undefined) span.setAttribute(SpanAttr.timeToFirstChunk, ttft);
+  span.set(SpanAttr.outcome, exchange.outcome ?? 'unknown');
+  span.set(SpanAttr.inputTokens, usage.host_in);
+  span.set(SpanAttr.outputTokens, usage.host_out);
+  span.set(SpanAttr.cacheReadTokens, usage.cache);
+  span.set(SpanAttr.cacheCreationTokens, usage.cache_write);
+  span.set(SpanAttr.reasoningTokens, usage.reasoning);
+  if (exchange.responseModel) span.set(SpanAttr.responseModel, exchange.responseModel);
+  if (exchange.responseId) span.set(SpanAttr.responseId, exchange.responseId);
+  if (ttft !== undefined) span.set(SpanAttr.timeToFirstChunk, ttft);
   if (exchange.imageOutcome) {
-    span.setAttribute(SpanAttr.imageOutcome, exchange.imageOutcome);
-    span.setAttribute(SpanAttr.imageReason, exchange.imageReason ?? 'unknown');
-    span.setAttribute(SpanAttr.imageInputTokens, usage.image_in);
-    span.setAttribute(SpanAttr.imageOutputTokens, usage.image_out);
+    span.set(SpanAttr.imageOutcome, exchange.imageOutcome);
+    span.set(SpanAttr.imageReason, exchange.imageReason ?? 'unknown');
+    span.set(SpanAttr.imageInputTokens, usage.image_in);
+    span.set(SpanAttr.imageOutputTokens, usage.image_out);
   }
 }
 

@@ -1,4 +1,3 @@
-import type { Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
@@ -9,18 +8,19 @@ import {
 import { TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
-  BasicTracerProvider,
   BatchSpanProcessor,
   type ReadableSpan,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { spanEncoding } from './span-encoding.js';
+import { SpanRecorder } from './span-recorder.js';
+import { samplerFromEnv } from './trace-sampler.js';
 
 type Env = Record<string, string | undefined>;
 
-/** Traces are on when an OTLP endpoint is configured; `tracer` is then Tollgate's tracer. */
+/** Traces are on when an OTLP endpoint is configured; `spans` then starts Tollgate's spans. */
 export interface Tracing {
-  tracer: Tracer;
+  spans: SpanRecorder;
   /** Exports what is pending and stops; called on shutdown. */
   shutdown(): Promise<void>;
 }
@@ -29,10 +29,10 @@ export interface Tracing {
  * Sets up span export from the standard OpenTelemetry environment variables only:
  * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT` (nothing is exported
  * without one), `OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL` (`http/protobuf` by default, `http/json`,
- * `grpc`), `OTEL_TRACES_EXPORTER=none` to turn traces off, and — read by the SDK itself —
- * `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER[_ARG]` and
- * `OTEL_EXPORTER_OTLP_HEADERS`. Spans leave in batches, off the request path, so a slow or dead
- * collector never delays a client.
+ * `grpc`), `OTEL_TRACES_EXPORTER=none` to turn traces off, `OTEL_TRACES_SAMPLER[_ARG]`,
+ * `OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_LIMIT`, and — read by the SDK itself — `OTEL_SERVICE_NAME`,
+ * `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_BSP_*`. Spans leave in
+ * batches, off the request path, so a slow or dead collector never delays a client.
  */
 export function createTracing(env: Env = process.env): Tracing | undefined {
   const exporter = createExporter(env);
@@ -41,14 +41,26 @@ export function createTracing(env: Env = process.env): Tracing | undefined {
   const resource = resourceFromAttributes({ 'service.name': 'tollgate' }).merge(
     detectResources({ detectors: [envDetector] }),
   );
-  const provider = new BasicTracerProvider({
+  const processor = new BatchSpanProcessor(exporter);
+  const sink = {
     resource,
-    spanProcessors: [new BatchSpanProcessor(exporter)],
-  });
-  return {
-    tracer: provider.getTracer('tollgate'),
-    shutdown: () => bounded(provider.shutdown(), SHUTDOWN_GRACE_MS),
+    scope: { name: 'tollgate' },
+    processor,
+    valueLengthLimit: valueLengthLimit(env),
   };
+  return {
+    spans: new SpanRecorder(sink, samplerFromEnv(env)),
+    shutdown: () => bounded(processor.shutdown(), SHUTDOWN_GRACE_MS),
+  };
+}
+
+/** The longest string attribute value, by the span limit or else the general one; no limit by
+ * default. */
+function valueLengthLimit(env: Env): number {
+  const limit = Number(
+    env.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT || env.OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT || NaN,
+  );
+  return Number.isInteger(limit) && limit >= 0 ? limit : Infinity;
 }
 
 /** How long shutdown waits for pending spans to reach the collector before giving up on them. */
