@@ -116,7 +116,8 @@ function rowOf(workload: string): Row {
   return (measure, value, goal, met) => [workload, measure, value, goal, met ? 'yes' : '**NO**'];
 }
 
-/** What turning one thing on costs: Tollgate's CPU per request over the variant's without it. */
+/** What turning one thing on costs, in the same run: the throughput lost against the variant
+ * without it, and Tollgate's CPU per request over the variant's. */
 function variantCost(
   row: Row,
   tg: Summary,
@@ -125,8 +126,12 @@ function variantCost(
   max: number,
 ): GoalRow[] {
   if (!without) return [];
-  const cost = tg.cpuSecondsPer1k / without.cpuSecondsPer1k - 1;
-  return [row(`CPU cost of the ${what}`, pct(cost), `≤ ${pct(max)}`, cost <= max)];
+  const lost = 1 - tg.rps / without.rps;
+  const cpu = tg.cpuSecondsPer1k / without.cpuSecondsPer1k - 1;
+  return [
+    row(`req/s cost of the ${what}`, pct(lost), `≤ ${pct(max)}`, lost <= max),
+    row(`CPU cost of the ${what}`, pct(cpu), `≤ ${pct(max)}`, cpu <= max),
+  ];
 }
 
 export function streamBytes(s: SlowStreamsResult): number {
