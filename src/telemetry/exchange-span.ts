@@ -23,7 +23,7 @@ export interface SpanSink {
   resource: Resource;
   scope: InstrumentationScope;
   processor: SpanProcessor;
-  /** String attribute values are cut to this many characters (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`). */
+  /** String attribute values are cut to this many characters (the OpenTelemetry span limit). */
   valueLengthLimit: number;
 }
 

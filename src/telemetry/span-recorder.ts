@@ -7,8 +7,9 @@ import {
   type Context,
   type SpanContext,
 } from '@opentelemetry/api';
-import { RandomIdGenerator, type Sampler } from '@opentelemetry/sdk-trace-base';
+import type { Sampler } from '@opentelemetry/sdk-trace-base';
 import { ExchangeSpan, type SpanSink } from './exchange-span.js';
+import { TraceIds } from './trace-ids.js';
 
 /**
  * Starts Tollgate's spans: gives them their ids and asks the sampler (`OTEL_TRACES_SAMPLER`)
@@ -20,7 +21,7 @@ import { ExchangeSpan, type SpanSink } from './exchange-span.js';
  * share, and always_on and always_off do not look.
  */
 export class SpanRecorder {
-  private readonly ids = new RandomIdGenerator();
+  private readonly ids = new TraceIds();
 
   constructor(
     private readonly sink: SpanSink,
@@ -31,12 +32,12 @@ export class SpanRecorder {
   startServer(name: string, parent: Context): ExchangeSpan {
     const caller = trace.getSpanContext(parent);
     const remote = caller && isSpanContextValid(caller) ? caller : undefined;
-    const traceId = remote?.traceId ?? this.ids.generateTraceId();
+    const traceId = remote?.traceId ?? this.ids.traceId();
     const sampling = this.sampler.shouldSample(parent, traceId, name, SpanKind.SERVER, {}, []);
     const sampled = sampling.decision === SamplingDecision.RECORD_AND_SAMPLED;
     const context: SpanContext = {
       traceId,
-      spanId: this.ids.generateSpanId(),
+      spanId: this.ids.spanId(),
       traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
       traceState: sampling.traceState ?? remote?.traceState,
     };
@@ -46,7 +47,7 @@ export class SpanRecorder {
   /** A span under another of this process's spans, sampled as its parent is. */
   startChild(parent: ExchangeSpan, name: string, kind: SpanKind): ExchangeSpan {
     const { traceId, traceFlags, traceState } = parent.spanContext();
-    const context = { traceId, spanId: this.ids.generateSpanId(), traceFlags, traceState };
+    const context = { traceId, spanId: this.ids.spanId(), traceFlags, traceState };
     return new ExchangeSpan(this.sink, name, kind, context, parent.spanContext(), parent.recording);
   }
 }

@@ -30,9 +30,10 @@ export interface Tracing {
  * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT` (nothing is exported
  * without one), `OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL` (`http/protobuf` by default, `http/json`,
  * `grpc`), `OTEL_TRACES_EXPORTER=none` to turn traces off, `OTEL_TRACES_SAMPLER[_ARG]`,
- * `OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_LIMIT`, and — read by the SDK itself — `OTEL_SERVICE_NAME`,
- * `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_BSP_*`. Spans leave in
- * batches, off the request path, so a slow or dead collector never delays a client.
+ * `OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_LIMIT`, and — read by the SDK itself —
+ * `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_EXPORTER_OTLP_HEADERS` and
+ * `OTEL_BSP_*`. Spans leave in batches, off the request path, so a slow or dead collector never
+ * delays a client.
  */
 export function createTracing(env: Env = process.env): Tracing | undefined {
   const exporter = createExporter(env);
