@@ -51,13 +51,7 @@ function loadedGoals(workload: Workload, summaries: readonly Summary[], connecti
   if (harness >= HARNESS_BOUND_PERCENT) {
     rows[0][4] = `not conclusive: load generator at ${harness.toFixed(0)} %`;
   }
-  if (workload.group === 'core') {
-    const cpu = tg.cpuSecondsPer1k / pt.cpuSecondsPer1k;
-    const max = GOALS.maxCpuRatio;
-    rows.push(row('CPU per request', times(cpu), `≤ ${max}×`, cpu <= max));
-    rows.push(...variantCost(row, tg, at('tollgate, store off'), 'store', GOALS.maxStoreCost));
-    rows.push(...variantCost(row, tg, at('tollgate, tracing off'), 'traces', GOALS.maxTracingCost));
-  }
+  if (workload.group === 'core') rows.push(...costGoals(workload.name, summaries, connections));
   if (workload.group === 'image') {
     const rss = tg.peakRssBytes / pt.peakRssBytes;
     const max = GOALS.maxImageRssRatio;
@@ -116,22 +110,44 @@ function rowOf(workload: string): Row {
   return (measure, value, goal, met) => [workload, measure, value, goal, met ? 'yes' : '**NO**'];
 }
 
-/** What turning one thing on costs, in the same run: the throughput lost against the variant
- * without it, and Tollgate's CPU per request over the variant's. */
-function variantCost(
-  row: Row,
-  tg: Summary,
-  without: Summary | undefined,
-  what: string,
-  max: number,
+/** CPU per request against the pass-through, and what the store and the traces each cost:
+ * CPU at the same load for every target (at full speed if the run had no such rounds), and
+ * throughput at full speed. */
+function costGoals(
+  workload: string,
+  summaries: readonly Summary[],
+  connections: number,
 ): GoalRow[] {
-  if (!without) return [];
-  const lost = 1 - tg.rps / without.rps;
-  const cpu = tg.cpuSecondsPer1k / without.cpuSecondsPer1k - 1;
-  return [
-    row(`req/s cost of the ${what}`, pct(lost), `≤ ${pct(max)}`, lost <= max),
-    row(`CPU cost of the ${what}`, pct(cpu), `≤ ${pct(max)}`, cpu <= max),
-  ];
+  const row = rowOf(workload);
+  const rate = summaries.find((s) => s.workload === workload && s.rate !== undefined)?.rate;
+  const fast = (target: TargetName) => find(summaries, workload, connections, target);
+  const held = (target: TargetName) => find(summaries, workload, connections, target, rate);
+  const rows: GoalRow[] = [];
+
+  const [pt, tg] = [held('pass-through'), held('tollgate')];
+  if (pt && tg) {
+    const cpu = tg.cpuSecondsPer1k / pt.cpuSecondsPer1k;
+    const max = GOALS.maxCpuRatio;
+    const at = rate === undefined ? '' : ` at ${rate} req/s`;
+    rows.push(row(`CPU per request${at}`, times(cpu), `≤ ${max}×`, cpu <= max));
+  }
+  const costs = [
+    ['store', 'tollgate, store off', GOALS.maxStoreCost],
+    ['traces', 'tollgate, tracing off', GOALS.maxTracingCost],
+  ] as const;
+  for (const [what, without, max] of costs) {
+    const [on, off] = [fast('tollgate'), fast(without)];
+    if (on && off) {
+      const lost = 1 - on.rps / off.rps;
+      rows.push(row(`req/s cost of the ${what}`, pct(lost), `≤ ${pct(max)}`, lost <= max));
+    }
+    const [heldOn, heldOff] = [held('tollgate'), held(without)];
+    if (heldOn && heldOff) {
+      const cpu = heldOn.cpuSecondsPer1k / heldOff.cpuSecondsPer1k - 1;
+      rows.push(row(`CPU cost of the ${what}`, pct(cpu), `≤ ${pct(max)}`, cpu <= max));
+    }
+  }
+  return rows;
 }
 
 export function streamBytes(s: SlowStreamsResult): number {
@@ -149,14 +165,21 @@ export function soakGrowth(soaked: SoakResult): number {
   return quarter(3) / quarter(1) - 1;
 }
 
+/** The summary of one workload, connection count and target: of the runs as fast as it
+ * answered, or of those held to `rate`. */
 export function find(
   summaries: readonly Summary[],
   workload: string,
   connections: number,
   target: TargetName,
+  rate?: number,
 ): Summary | undefined {
   return summaries.find(
-    (s) => s.workload === workload && s.connections === connections && s.target === target,
+    (s) =>
+      s.workload === workload &&
+      s.connections === connections &&
+      s.target === target &&
+      s.rate === rate,
   );
 }
 

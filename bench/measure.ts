@@ -11,6 +11,9 @@ export interface Run {
   workload: string;
   target: TargetName;
   connections: number;
+  /** Requests per second the load generator was held to; unset when it went as fast as the
+   * target answered. */
+  rate?: number;
   /** Responses received, whatever their status. */
   requests: number;
   seconds: number;
@@ -48,13 +51,15 @@ export async function checkAnswer(target: Target, workload: Workload): Promise<v
   );
 }
 
-/** Loads `target` with `workload` for `seconds` and reads what it cost the proxy. */
+/** Loads `target` with `workload` for `seconds`, as fast as it answers or at `rate` requests
+ * per second, and reads what it cost the proxy. */
 export async function measure(
   target: Target,
   upstream: ProcessProbe,
   workload: Workload,
   connections: number,
   seconds: number,
+  rate?: number,
 ): Promise<Run> {
   target.assertAlive();
   const latencies = createHistogram();
@@ -68,7 +73,7 @@ export async function measure(
   const result =
     connections === 1
       ? await sequential(target, workload, seconds, latencies, firstEvents)
-      : await load(target, workload, connections, seconds, latencies);
+      : await load(target, workload, connections, seconds, latencies, rate);
 
   const proxyPeakRssBytes = target.probe.endWindow();
   const proxyCpuSeconds = target.probe.cpuSeconds() - proxyCpuBefore;
@@ -81,6 +86,7 @@ export async function measure(
     workload: workload.name,
     target: target.name,
     connections,
+    rate,
     ...result,
     p50Ms: percentileMs(latencies, 50),
     p99Ms: percentileMs(latencies, 99),
@@ -153,6 +159,7 @@ function load(
   connections: number,
   seconds: number,
   latencies: RecordableHistogram,
+  rate: number | undefined,
 ): Promise<Counts> {
   return new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
@@ -163,6 +170,7 @@ function load(
         body: workload.body,
         connections,
         duration: seconds,
+        ...(rate === undefined ? {} : { overallRate: rate }),
       },
       (err, result) => (err ? reject(err) : resolve(result)),
     );

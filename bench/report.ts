@@ -24,10 +24,11 @@ export function renderReport(
       `## ${connections} connection${connections === 1 ? '' : 's'}`,
       '',
       measurements(
-        summaries.filter((s) => s.connections === connections),
+        summaries.filter((s) => s.connections === connections && s.rate === undefined),
         connections === 1,
       ),
     ]),
+    ...sameLoadSection(summaries),
     ...(memory ? memorySections(settings, memory) : []),
     '',
     '## Goals',
@@ -43,6 +44,33 @@ export function renderReport(
     ...(memory ? MEMORY_NOTES : []),
     '',
   ].join('\n');
+}
+
+/** The core workloads again, every target held to the same rate: what CPU each spends on the
+ * same requests. */
+function sameLoadSection(summaries: readonly Summary[]): string[] {
+  const held = summaries.filter((s) => s.rate !== undefined);
+  if (held.length === 0) return [];
+  const rows = held.map((row) => {
+    const pt = find(held, row.workload, row.connections, 'pass-through', row.rate);
+    return [
+      row.workload,
+      row.target,
+      `${row.rate}`,
+      row.rps.toFixed(0),
+      row.p50Ms.toFixed(2),
+      row.cpuSecondsPer1k.toFixed(3),
+      ratio(row.cpuSecondsPer1k, pt?.cpuSecondsPer1k),
+      (row.peakRssBytes / MiB).toFixed(1),
+    ];
+  });
+  const header = ['workload', 'target', 'req/s asked', 'req/s', 'p50 ms', 'CPU s / 1k req'];
+  return [
+    '',
+    `## Same load, ${held[0].connections} connections`,
+    '',
+    table([...header, 'vs pt', 'peak RSS MiB'], rows),
+  ];
 }
 
 function memorySections(settings: Settings, memory: MemoryRuns): string[] {
@@ -85,8 +113,13 @@ const NOTES = [
   '- “load gen”, “upstream” and “other” CPU are the benchmark process (autocannon, or the ' +
     'one-connection client), the simulated upstream’s process and everything else on the ' +
     'machine, in % of one core. Load gen near 100 % means it, not the proxy, capped the rate.',
-  '- Store and tracing costs compare Tollgate’s CPU per request with everything on against ' +
-    'the variant with that one thing off, in the same rounds.',
+  '- “Same load” holds every target to one rate, three quarters of the slowest target’s at ' +
+    'full speed: CPU per request is compared there, on the same requests, since at full speed ' +
+    'a process that answers more requests per second spreads its wake-ups and system calls ' +
+    'over more of them.',
+  '- Store and tracing costs compare Tollgate with everything on against the variant with that ' +
+    'one thing off, in the same rounds: throughput lost at full speed, and CPU per request at ' +
+    'the same load.',
 ];
 
 const MEMORY_NOTES = [

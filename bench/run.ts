@@ -26,6 +26,11 @@ import { slowStreams as slowStreamsWorkload, WORKLOADS, type Workload } from './
  * stdout only: bench/results/latest.md keeps the last full run.
  */
 
+/** CPU per request is compared at the same load, this share of the slowest target's rate at
+ * full speed. At full speed each target runs at a rate of its own, and a process answering more
+ * requests per second spreads its wake-ups and system calls over more of them. */
+const SAME_LOAD_SHARE = 0.75;
+
 /** Requests of each core workload a fresh process answers before it counts as idle. */
 const WARM_UP_REQUESTS = 20;
 
@@ -68,17 +73,32 @@ function targetsFor(workload: Workload, targets: readonly Target[], connections:
   return targets.filter((t) => t.name === 'pass-through' || t.name === 'tollgate');
 }
 
-/** Warm-up, then the rounds at full concurrency, then at one connection. Targets alternate
- * within each round and the order turns from one round to the next, so a slow drift of the
- * machine (heat, another process) does not favour one of them. */
+/** Warm-up, then the rounds at full concurrency, then at one connection; for the core
+ * workloads, then rounds at the same load for every target. Targets alternate within each
+ * round and the order turns from one round to the next, so a slow drift of the machine (heat,
+ * another process) does not favour one of them. */
 async function benchWorkload(
   workload: Workload,
   all: readonly Target[],
   settings: Settings,
   upstream: Upstream,
 ): Promise<Run[]> {
-  const run = (target: Target, connections: number, seconds: number) =>
-    measure(target, upstream.probe, workload, connections, seconds);
+  const run = (target: Target, connections: number, seconds: number, rate?: number) =>
+    measure(target, upstream.probe, workload, connections, seconds, rate);
+  const rounds = async (targets: readonly Target[], connections: number, rate?: number) => {
+    const runs: Run[] = [];
+    for (let round = 0; round < settings.rounds; round++) {
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+      for (const target of order) {
+        runs.push(await run(target, connections, settings.duration, rate));
+      }
+      const how = rate === undefined ? '' : ` at ${rate} req/s`;
+      process.stderr.write(
+        `bench: ${workload.name}, ${connections} conn${how}, round ${round + 1}\n`,
+      );
+    }
+    return runs;
+  };
 
   const runs: Run[] = [];
   for (const connections of connectionLevels(settings)) {
@@ -86,11 +106,12 @@ async function benchWorkload(
     if (settings.warmup > 0) {
       for (const target of targets) await run(target, connections, settings.warmup);
     }
-    for (let round = 0; round < settings.rounds; round++) {
-      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
-      for (const target of order) runs.push(await run(target, connections, settings.duration));
-      process.stderr.write(`bench: ${workload.name}, ${connections} conn, round ${round + 1}\n`);
-    }
+    runs.push(...(await rounds(targets, connections)));
+  }
+  if (workload.group === 'core') {
+    const fullSpeed = summarize(runs.filter((r) => r.connections === settings.connections));
+    const rate = Math.floor(SAME_LOAD_SHARE * Math.min(...fullSpeed.map((s) => s.rps)));
+    runs.push(...(await rounds(all, settings.connections, rate)));
   }
   return runs;
 }

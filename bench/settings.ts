@@ -28,9 +28,10 @@ export interface Settings extends Load {
 }
 
 /**
- * Defaults keep a whole run under ten minutes: the three core workloads on four targets, four
- * more on two, at 16 connections and at one, 3 rounds of 3 s each; then 1,000 slow streams of
- * 20 s on two targets and 60 s of steady load on Tollgate.
+ * Defaults keep a whole run under a quarter of an hour: the three core workloads on four
+ * targets at full speed and at the same load, four more on two, at 16 connections and at one,
+ * 3 rounds of 3 s each; then 1,000 slow streams of 20 s on two targets and 60 s of steady load
+ * on Tollgate.
  */
 const DEFAULTS: Load = {
   connections: 16,

@@ -6,6 +6,8 @@ export interface Summary {
   workload: string;
   target: TargetName;
   connections: number;
+  /** The rate the rounds were held to, if they were. */
+  rate?: number;
   /** The median round's requests per second: one round disturbed by other work moves it
    * less than it would move a mean. */
   rps: number;
@@ -30,7 +32,7 @@ export interface Summary {
 export function summarize(runs: readonly Run[]): Summary[] {
   const groups = new Map<string, Run[]>();
   for (const run of runs) {
-    const key = `${run.workload}\u0000${run.connections}\u0000${run.target}`;
+    const key = `${run.workload}\u0000${run.connections}\u0000${run.rate}\u0000${run.target}`;
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }
   return [...groups.values()].map(fold);
@@ -45,6 +47,7 @@ function fold(rounds: Run[]): Summary {
     workload: rounds[0].workload,
     target: rounds[0].target,
     connections: rounds[0].connections,
+    rate: rounds[0].rate,
     rps: median(roundRps),
     rpsRange: [Math.min(...roundRps), Math.max(...roundRps)],
     p50Ms: median(rounds.map((run) => run.p50Ms)),
