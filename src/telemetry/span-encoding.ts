@@ -23,6 +23,10 @@ const MIN_BUFFER_BYTES = 4096;
 /** What a span took in the last batch, on average. */
 let bytesPerSpan = 512;
 
+/** Keys and values up to this long go through the one-pass attribute writer. Two such lengths
+ * and their four bytes of framing still fit one length byte. */
+const SHORT_FIELD_CHARS = 60;
+
 /** Strings shorter than this are copied character by character while they are ASCII: their
  * length then fits the one byte of a short varint. */
 const SHORT_STRING_CHARS = 128;
@@ -245,10 +249,66 @@ class Writer {
     for (const key in attributes) {
       if (!Object.hasOwn(attributes, key)) continue;
       const value = attributes[key];
+      if (this.shortAttribute(field, key, value)) continue;
       const start = this.open(field);
       this.keyValue(key, value);
       this.close(start);
     }
+  }
+
+  /**
+   * Writes an attribute whose key and value are short ASCII text, a boolean or a small
+   * non-negative integer, as most of a span's are, in one pass: every length then fits one
+   * byte and is known before it is written. Answers false, having written nothing, for any
+   * other attribute.
+   */
+  private shortAttribute(field: number, key: string, value: unknown): boolean {
+    let valueBytes: number;
+    if (typeof value === 'string') valueBytes = 2 + value.length;
+    else if (typeof value === 'boolean') valueBytes = 2;
+    else if (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0x7fffffff) {
+      valueBytes = 1 + varintSize(value as number);
+    } else return false;
+    if (key.length > SHORT_FIELD_CHARS || valueBytes > SHORT_FIELD_CHARS + 2) return false;
+
+    const start = this.pos;
+    this.room(4 + key.length + 2 + valueBytes);
+    const buffer = this.buffer;
+    buffer[this.pos++] = (field << 3) | LEN;
+    buffer[this.pos++] = 2 + key.length + 2 + valueBytes;
+    buffer[this.pos++] = (1 << 3) | LEN;
+    if (!this.ascii(key)) return this.rewind(start);
+    buffer[this.pos++] = (2 << 3) | LEN;
+    buffer[this.pos++] = valueBytes;
+    if (typeof value === 'string') {
+      buffer[this.pos++] = (1 << 3) | LEN;
+      if (!this.ascii(value)) return this.rewind(start);
+    } else if (typeof value === 'boolean') {
+      buffer[this.pos++] = (2 << 3) | VARINT;
+      buffer[this.pos++] = value ? 1 : 0;
+    } else {
+      buffer[this.pos++] = (3 << 3) | VARINT;
+      this.varint(value as number);
+    }
+    return true;
+  }
+
+  /** Writes a short string's length and characters while they are ASCII; false at the first
+   * that is not. */
+  private ascii(text: string): boolean {
+    const buffer = this.buffer;
+    buffer[this.pos++] = text.length;
+    for (let i = 0; i < text.length; i++) {
+      const char = text.charCodeAt(i);
+      if (char >= 0x80) return false;
+      buffer[this.pos++] = char;
+    }
+    return true;
+  }
+
+  private rewind(to: number): false {
+    this.pos = to;
+    return false;
   }
 
   private keyValue(key: string, value: unknown): void {
