@@ -95,7 +95,7 @@ function describeRun(settings: Settings, traces: TraceSinkCounts): string[] {
       `${os.type()} ${os.release()}`,
     `- Node ${process.version}, ${new Date().toISOString()}`,
     `- Settings: ${connections} connections and 1 connection, ${duration} s per run, ` +
-      `${rounds} rounds per target, the targets' order turning each round, ` +
+      `${rounds} rounds per target, the targets' order reversed every other round, ` +
       `after ${warmup} s of warm-up per workload, target and concurrency`,
     '- Targets: the bare pass-through (node:http + undici, no metering); Tollgate with metrics, ' +
       'usage store and traces on; and Tollgate with the store, or the traces, turned off',
@@ -118,8 +118,9 @@ const NOTES = [
     'a process that answers more requests per second spreads its wake-ups and system calls ' +
     'over more of them.',
   '- Store and tracing costs compare Tollgate with everything on against the variant with that ' +
-    'one thing off, in the same rounds: throughput lost at full speed, and CPU per request at ' +
-    'the same load.',
+    'one thing off: throughput lost at full speed, and CPU per request at the same load. Each ' +
+    'round runs Tollgate right next to both variants; a cost is the median of the rounds’ own ' +
+    'comparisons, with the lowest and highest in brackets.',
 ];
 
 const MEMORY_NOTES = [

@@ -11,7 +11,13 @@ import { checkAnswer, measure, type Run } from './measure.js';
 import { renderReport } from './report.js';
 import { summarize } from './summary.js';
 import { connectionLevels, readSettings, type Settings } from './settings.js';
-import { startPassthrough, startTollgate, TOLLGATE_VARIANTS, type Target } from './targets.js';
+import {
+  startPassthrough,
+  startTollgate,
+  TOLLGATE_VARIANTS,
+  type Target,
+  type TargetName,
+} from './targets.js';
 import { startUpstream, type Upstream } from './upstream.js';
 import { slowStreams as slowStreamsWorkload, WORKLOADS, type Workload } from './workloads.js';
 
@@ -74,9 +80,8 @@ function targetsFor(workload: Workload, targets: readonly Target[], connections:
 }
 
 /** Warm-up, then the rounds at full concurrency, then at one connection; for the core
- * workloads, then rounds at the same load for every target. Targets alternate within each
- * round and the order turns from one round to the next, so a slow drift of the machine (heat,
- * another process) does not favour one of them. */
+ * workloads, then rounds at the same load for every target. Each round runs every target once,
+ * in the order of `roundOrder`. */
 async function benchWorkload(
   workload: Workload,
   all: readonly Target[],
@@ -88,8 +93,7 @@ async function benchWorkload(
   const rounds = async (targets: readonly Target[], connections: number, rate?: number) => {
     const runs: Run[] = [];
     for (let round = 0; round < settings.rounds; round++) {
-      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
-      for (const target of order) {
+      for (const target of roundOrder(targets, round)) {
         runs.push(await run(target, connections, settings.duration, rate));
       }
       const how = rate === undefined ? '' : ` at ${rate} req/s`;
@@ -114,6 +118,22 @@ async function benchWorkload(
     runs.push(...(await rounds(all, settings.connections, rate)));
   }
   return runs;
+}
+
+/** Tollgate runs between the two variants it is compared with, so that each comparison is of
+ * runs seconds apart. Every other round runs backwards, so that a slow drift of the machine
+ * (heat, another process) does not favour whoever comes first. */
+const ROUND_ORDER: readonly TargetName[] = [
+  'pass-through',
+  'tollgate, store off',
+  'tollgate',
+  'tollgate, tracing off',
+];
+
+function roundOrder(targets: readonly Target[], round: number): Target[] {
+  const place = (target: Target) => ROUND_ORDER.indexOf(target.name);
+  const order = [...targets].sort((a, b) => place(a) - place(b));
+  return round % 2 === 0 ? order : order.reverse();
 }
 
 /** Memory per stream is weighed against a process that has not grown its heap for the

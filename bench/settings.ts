@@ -30,13 +30,15 @@ export interface Settings extends Load {
 /**
  * Defaults keep a whole run under a quarter of an hour: the three core workloads on four
  * targets at full speed and at the same load, four more on two, at 16 connections and at one,
- * 3 rounds of 3 s each; then 1,000 slow streams of 20 s on two targets and 60 s of steady load
- * on Tollgate.
+ * 5 rounds of 2 s each; then 1,000 slow streams of 20 s on two targets and 60 s of steady load
+ * on Tollgate. Five short rounds rather than three longer ones: costs are medians of the
+ * rounds' own comparisons, and on a shared machine more of them steady the median more than
+ * longer rounds steady each one.
  */
 const DEFAULTS: Load = {
   connections: 16,
-  duration: 3,
-  rounds: 3,
+  duration: 2,
+  rounds: 5,
   warmup: 1,
   streams: 1000,
   streamSeconds: 20,
@@ -47,6 +49,7 @@ const DEFAULTS: Load = {
 /** `--quick`: the same suite in about two minutes, to check it works, not to quote. */
 const QUICK: Partial<Load> = {
   duration: 1,
+  rounds: 3,
   warmup: 0.5,
   streams: 200,
   streamSeconds: 4,

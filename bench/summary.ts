@@ -13,6 +13,10 @@ export interface Summary {
   rps: number;
   /** The slowest and fastest round, to show how steady the machine was. */
   rpsRange: [number, number];
+  /** Each round's requests per second and CPU seconds per 1,000 requests, in the order the
+   * rounds ran: two targets measured in the same rounds are compared round by round. */
+  roundRps: number[];
+  roundCpuSecondsPer1k: number[];
   /** Medians over the rounds. */
   p50Ms: number;
   p99Ms: number;
@@ -50,6 +54,8 @@ function fold(rounds: Run[]): Summary {
     rate: rounds[0].rate,
     rps: median(roundRps),
     rpsRange: [Math.min(...roundRps), Math.max(...roundRps)],
+    roundRps,
+    roundCpuSecondsPer1k: rounds.map((run) => (run.proxyCpuSeconds / run.requests) * 1000),
     p50Ms: median(rounds.map((run) => run.p50Ms)),
     p99Ms: median(rounds.map((run) => run.p99Ms)),
     ttfeP50Ms: median(rounds.map((run) => run.ttfeP50Ms)),
@@ -63,7 +69,7 @@ function fold(rounds: Run[]): Summary {
   };
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
