@@ -34,6 +34,8 @@ const server = http.createServer((req, res) => {
   });
 });
 server.listen(port, '127.0.0.1');
+// An exit of its own, rather than death by the signal, lets `node --cpu-prof` write its profile.
+process.once('SIGTERM', () => process.exit(0));
 
 async function forward(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const answer = await request(origin + req.url, {

@@ -58,10 +58,13 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(signal, () => process.exit(130));
 }
 
-export async function startPassthrough(upstreamOrigin: string): Promise<Target> {
+export async function startPassthrough(
+  upstreamOrigin: string,
+  nodeFlags: string[] = [],
+): Promise<Target> {
   const port = await freePort();
   const env = { PASSTHROUGH_UPSTREAM: upstreamOrigin, PASSTHROUGH_PORT: String(port) };
-  const args = ['--import', 'tsx', join(ROOT, 'bench/passthrough.ts')];
+  const args = [...nodeFlags, '--import', 'tsx', join(ROOT, 'bench/passthrough.ts')];
   return launch({ name: 'pass-through', args, port, env });
 }
 

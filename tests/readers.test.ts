@@ -124,6 +124,47 @@ describe('Chat Completions usage', () => {
     reader.onEvent(undefined, '{"error":{"message":"overloaded","type":"server_error"}}');
     expect(reader.ending).toBe('upstream_error');
   });
+
+  it('marks the first token at the first delta with something generated, however spaced', () => {
+    const generated = [
+      '{"choices":[{"delta":{"content":"\\nHi"}}]}',
+      '{"choices":[{"delta":{"reasoning_content": "Let me think"}}]}',
+      '{"choices":[{"delta":{"refusal":"No."}}]}',
+      '{"choices":[{"delta":{"tool_calls" : [ {"index":0,"function":{"arguments":""}}]}}]}',
+      '{"choices":[{"delta":{"audio":{"id":"audio_1","data":"UklGRg=="}}}]}',
+    ];
+    const nothingYet = [
+      '{"choices":[{"delta":{"role":"assistant","content":"","refusal":null}}]}',
+      '{"choices":[{"delta":{"tool_calls":[]}}]}',
+      '{"choices":[{"delta":{"content":null}}],"logprobs":{"content":[]}}',
+    ];
+    for (const chunk of generated) {
+      const exchange = new Exchange(undefined);
+      const reader = new ChatReader(exchange, false);
+      for (const empty of nothingYet) reader.onEvent(undefined, empty);
+      expect(exchange.firstTokenAt).toBeUndefined();
+      reader.onEvent(undefined, chunk);
+      expect(exchange.firstTokenAt, chunk).toBeDefined();
+    }
+  });
+
+  it('after the first token, still finds usage and errors however the JSON is spaced', () => {
+    const started = () => {
+      const exchange = new Exchange(undefined);
+      const reader = new ChatReader(exchange, false);
+      reader.onEvent(undefined, '{"choices":[{"delta":{"content":"Hi"}}],"usage":null}');
+      // Text that only looks like a usage object, inside a string, is not one.
+      reader.onEvent(undefined, '{"choices":[{"delta":{"content":"\\"usage\\": {"}}]}');
+      return { exchange, reader };
+    };
+    const spaced = started();
+    spaced.reader.onEvent(undefined, JSON.stringify(JSON.parse(usageChunk), null, 2));
+    expect(spaced.exchange.usage).toMatchObject({ host_in: 40, cache: 32, host_out: 9 });
+    const failed = started();
+    expect(failed.exchange.usage.host_in).toBe(0);
+    failed.reader.onEvent(undefined, '{ "error" : { "message": "overloaded" } }');
+    expect(failed.reader.ending).toBe('upstream_error');
+  });
 });
 
 describe('large events, which reach readers skimmed', () => {

@@ -33,11 +33,21 @@ export function readFields(raw: Buffer, from: number): EventFields {
 }
 
 function readLine(raw: Buffer, start: number, end: number, fields: EventFields): void {
-  const colon = raw.subarray(start, end).indexOf(COLON);
-  const name = raw.subarray(start, colon === -1 ? end : start + colon);
-  let value = colon === -1 ? end : start + colon + 1;
+  const found = raw.indexOf(COLON, start);
+  const colon = found === -1 || found > end ? end : found;
+  let value = colon === end ? end : colon + 1;
   if (value < end && raw[value] === SPACE) value++;
 
-  if (name.equals(DATA)) fields.data.push([value, end]);
-  else if (name.equals(EVENT)) fields.type = raw.toString('utf8', value, end) || undefined;
+  if (named(raw, start, colon, DATA)) fields.data.push([value, end]);
+  else if (named(raw, start, colon, EVENT)) {
+    fields.type = raw.toString('utf8', value, end) || undefined;
+  }
+}
+
+/** Whether the bytes from `start` to `end` are `name`; compared in place, since a view of
+ * them would cost more than the comparison. */
+function named(raw: Buffer, start: number, end: number, name: Buffer): boolean {
+  if (end - start !== name.length) return false;
+  for (let i = 0; i < name.length; i++) if (raw[start + i] !== name[i]) return false;
+  return true;
 }

@@ -48,7 +48,11 @@ export class SseMeter {
     // An event without a data line has nothing to meter; an empty data line is still data.
     const fields = readFields(event, bom ? BOM.length : 0);
     if (fields.data.length === 0) return;
-    const data = fields.data.map(([start, end]) => event.toString('utf8', start, end)).join('\n');
+    const lines = fields.data;
+    const data =
+      lines.length === 1
+        ? event.toString('utf8', lines[0][0], lines[0][1])
+        : lines.map(([start, end]) => event.toString('utf8', start, end)).join('\n');
     try {
       this.reader.onEvent(fields.type, data);
     } catch {

@@ -3,6 +3,21 @@ import { field, tokenCount } from '../../usage.js';
 import { isErrorBody, parseJson, type UsageReader } from '../reader.js';
 
 /**
+ * A usage object or an error key somewhere in a chunk's text. Every chunk of a stream that asked
+ * for usage carries `"usage":null`, so the key alone says nothing; one compiled scan for both
+ * costs a fraction of parsing the chunk, or of searching the text three times.
+ */
+const MAY_MATTER = /"(?:usage"\s*:\s*\{|error"\s*:)/;
+
+/**
+ * What generated content looks like in a chunk's text: a content, reasoning or refusal string
+ * that is not empty, or a tool call or audio. The role chunk that opens a stream has an empty
+ * content and does not match; a chunk that matches is parsed to make sure.
+ */
+const MAY_GENERATE =
+  /"(?:content|reasoning_content|refusal)"\s*:\s*"[^"]|"(?:tool_calls"\s*:\s*\[\s*\{|audio"\s*:\s*\{)/;
+
+/**
  * Meters `/v1/chat/completions`. A stream carries usage only in a last chunk with empty
  * `choices`, and only when the request asked for it; when Tollgate added that request itself,
  * the chunk is hidden from the client, which never asked for it and may not expect it.
@@ -25,15 +40,15 @@ export class ChatReader implements UsageReader {
       return;
     }
 
-    // Parse only chunks that can matter: until the first token, and the usage chunk.
-    const wantsUsage = data.includes('"usage":{') || data.includes('"usage": {');
-    if (this.exchange.firstTokenAt !== undefined && !wantsUsage && !data.includes('"error"'))
-      return;
+    // Parse only chunks that can matter: the first with generated content, and those with
+    // usage or an error.
+    const mayStart = this.exchange.firstTokenAt === undefined && MAY_GENERATE.test(data);
+    if (!mayStart && !MAY_MATTER.test(data)) return;
     const chunk = parseJson(data);
 
     if (field(chunk, 'error') !== undefined) return this.fail();
     if (hasGeneratedContent(chunk)) this.exchange.markFirstToken();
-    if (wantsUsage) this.readUsage(chunk);
+    this.readUsage(chunk);
   }
 
   onJson(body: unknown): void {
