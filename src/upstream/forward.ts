@@ -221,20 +221,17 @@ export class Forwarder {
     this.writeHead(res, exchange, account, statusCode, headers, plan.hideEvents);
 
     const end = await relayBody(body, res, tap);
-    // A whole answer is metered to its last decoded byte before the reader is done with it.
-    const { rest, metered } = end.kind === 'end' && tap ? tap.end() : { rest: null, metered: null };
-    await metered;
-    plan.reader?.finish?.();
-    const ending = plan.reader?.ending;
     if (end.kind === 'end') {
-      if (failed) this.settle(exchange, 'upstream_error', String(statusCode));
-      else if (!plan.reader) this.settle(exchange, 'success');
-      else
-        this.settle(exchange, ending ?? 'incomplete', plan.reader.errorType ?? 'stream_truncated');
-      res.end(rest ?? undefined);
+      try {
+        await this.complete(res, exchange, plan, statusCode, tap);
+      } finally {
+        res.uncork();
+      }
       return;
     }
 
+    plan.reader?.finish?.();
+    const ending = plan.reader?.ending;
     body.destroy();
     if (end.kind === 'broken') {
       // The client must see that the answer was cut, not a clean end of stream.
@@ -251,6 +248,27 @@ export class Forwarder {
         'client_aborted',
       );
     }
+  }
+
+  /** The answer arrived whole: meters it, settles the exchange, and only then ends the
+   * response, so that a client that has read its answer finds it counted. */
+  private async complete(
+    res: ServerResponse,
+    exchange: Exchange,
+    plan: ForwardPlan,
+    statusCode: number,
+    tap: ResponseTap | null,
+  ): Promise<void> {
+    // A whole answer is metered to its last decoded byte before the reader is done with it.
+    const { rest, metered } = tap ? tap.end() : { rest: null, metered: null };
+    await metered;
+    const reader = plan.reader;
+    reader?.finish?.();
+    if (statusCode >= 400) this.settle(exchange, 'upstream_error', String(statusCode));
+    else if (!reader) this.settle(exchange, 'success');
+    else
+      this.settle(exchange, reader.ending ?? 'incomplete', reader.errorType ?? 'stream_truncated');
+    res.end(rest ?? undefined);
   }
 
   /** Passes on an error answer that was read while another account was tried. */

@@ -2,7 +2,10 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ResponseTap } from '../tap/response-tap.js';
 
-/** How the upstream body stopped flowing to the client. */
+/**
+ * How the upstream body stopped flowing to the client. At `end` the client's socket is left
+ * corked: the caller ends the response, then uncorks it.
+ */
 export type RelayEnd =
   { kind: 'end' } | { kind: 'broken'; error: unknown } | { kind: 'client_gone' };
 
@@ -28,7 +31,13 @@ export function relayBody(
         res.once('drain', resume);
       }
     });
-    body.once('end', () => resolve({ kind: 'end' }));
+    body.once('end', () => {
+      // The answer's last bytes were most likely written in this very tick and still wait in
+      // the socket. Corked, they leave with the end of the response in one write, as the caller
+      // ends it, rather than in a write (a system call) of their own before it.
+      res.cork();
+      resolve({ kind: 'end' });
+    });
     body.once('error', (error) => resolve({ kind: 'broken', error }));
     res.once('close', () => resolve({ kind: 'client_gone' }));
   });
