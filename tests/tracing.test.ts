@@ -210,6 +210,29 @@ describe('failures and retries', () => {
     }
   });
 
+  it('Chat Completions, streamed or not, name the answering model and the completion', async () => {
+    await start('http/protobuf');
+    for (const stream of [false, true]) {
+      receiver.spans.length = 0;
+      const res = await fetch(`${tg!.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${CLIENT_KEY}` },
+        body: JSON.stringify({
+          model: 'gpt-5.5',
+          messages: [{ role: 'user', content: PROMPT }],
+          stream,
+        }),
+      });
+      const text = await res.text();
+      // What the client was told, from the body or from the stream's first chunk.
+      const answer = JSON.parse(stream ? text.split('\n')[0].replace(/^data: /, '') : text);
+      const { attempts } = await exchangeSpans();
+      expect(attempts[0].attributes['gen_ai.response.id']).toBe(answer.id);
+      expect(attempts[0].attributes['gen_ai.response.model']).toBe(answer.model);
+      expect(answer.id).toMatch(/^chatcmpl-/);
+    }
+  });
+
   it('a rejected request still gets a SERVER span, and no CLIENT span', async () => {
     await start('http/protobuf');
     const res = await fetch(`${tg!.url}/v1/responses`, { method: 'POST', body: '{}' });

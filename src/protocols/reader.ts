@@ -19,6 +19,9 @@ export interface UsageReader {
   onEvent(type: string | undefined, data: string): void;
   /** A complete, non-streaming JSON answer. */
   onJson(body: unknown): void;
+  /** The top-level fields `onJson` reads. When given, a JSON answer reaches `onJson` with only
+   * these parsed and the rest stepped over (see json-fields.ts); without, it is parsed whole. */
+  readonly jsonFields?: ReadonlySet<string>;
   /** One element of an answer streamed as a JSON array, as soon as it is complete; readers
    * without it get such an answer whole, through onJson. */
   onJsonElement?(element: unknown): void;
@@ -55,6 +58,9 @@ export function parseJson(text: string): unknown {
 export function sniffType(data: string): string | undefined {
   return /^\s*\{\s*"type"\s*:\s*"([^"]+)"/.exec(data)?.[1];
 }
+
+/** The fields `isErrorBody` looks at, for a reader's `jsonFields`. */
+export const ERROR_BODY_FIELDS = ['error', 'type'] as const;
 
 /** An error in a provider's JSON shape (`{"error": {...}}`, or Anthropic's `"type": "error"`).
  * Some upstreams send one with status 200, even to a streaming request: it is no answer. A

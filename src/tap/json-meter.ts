@@ -1,3 +1,4 @@
+import { pickFields } from '../protocols/json-fields.js';
 import type { UsageReader } from '../protocols/reader.js';
 import { parseJson } from '../protocols/reader.js';
 
@@ -18,8 +19,12 @@ export class JsonMeter {
 
   end(): void {
     if (this.size > MAX_JSON_BYTES) return;
-    const body = parseJson(Buffer.concat(this.chunks, this.size).toString('utf8'));
+    const text = Buffer.concat(this.chunks, this.size).toString('utf8');
     this.chunks.length = 0;
+    // Only the fields the reader reads, when it says which; the whole text otherwise, or when it
+    // is not a JSON object at all.
+    const fields = this.reader.jsonFields;
+    const body = (fields && pickFields(text, fields)) ?? parseJson(text);
     if (body !== undefined) this.reader.onJson(body);
   }
 }

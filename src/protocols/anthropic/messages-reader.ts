@@ -1,6 +1,12 @@
 import type { Exchange, ProtocolEnding } from '../../exchange.js';
 import { field, tokenCount } from '../../usage.js';
-import { isErrorBody, parseJson, sniffType, type UsageReader } from '../reader.js';
+import {
+  ERROR_BODY_FIELDS,
+  isErrorBody,
+  parseJson,
+  sniffType,
+  type UsageReader,
+} from '../reader.js';
 
 /** Anthropic's documented error types: anything else in an `error` event is labelled as a
  * generic error event, so a provider's new wording cannot grow the `error.type` label. */
@@ -17,6 +23,9 @@ const ERROR_TYPES = new Set([
   'overloaded_error',
 ]);
 
+/** What a JSON answer is read for; its `content`, the bulk of it, is not. */
+const BODY_FIELDS: ReadonlySet<string> = new Set([...ERROR_BODY_FIELDS, 'id', 'model', 'usage']);
+
 /**
  * Meters `/v1/messages`. Streamed usage is cumulative: `message_start` states the prompt and
  * `message_delta` restates running totals, so the last output count wins and nothing is summed.
@@ -27,6 +36,7 @@ export class MessagesReader implements UsageReader {
   ending?: ProtocolEnding;
   errorType?: string;
   readonly hideLastEvent = false;
+  readonly jsonFields = BODY_FIELDS;
   private input = 0;
   private cacheRead = 0;
   private cacheWrite = 0;

@@ -1,6 +1,6 @@
 import type { Exchange, ProtocolEnding } from '../../exchange.js';
 import { field, tokenCount } from '../../usage.js';
-import { isErrorBody, parseJson, type UsageReader } from '../reader.js';
+import { ERROR_BODY_FIELDS, isErrorBody, parseJson, type UsageReader } from '../reader.js';
 
 /**
  * A usage object or an error key somewhere in a chunk's text. Every chunk of a stream that asked
@@ -17,6 +17,9 @@ const MAY_MATTER = /"(?:usage"\s*:\s*\{|error"\s*:)/;
 const MAY_GENERATE =
   /"(?:content|reasoning_content|refusal)"\s*:\s*"[^"]|"(?:tool_calls"\s*:\s*\[\s*\{|audio"\s*:\s*\{)/;
 
+/** What a JSON answer is read for; its `choices`, the bulk of it, are not. */
+const BODY_FIELDS: ReadonlySet<string> = new Set([...ERROR_BODY_FIELDS, 'id', 'model', 'usage']);
+
 /**
  * Meters `/v1/chat/completions`. A stream carries usage only in a last chunk with empty
  * `choices`, and only when the request asked for it; when Tollgate added that request itself,
@@ -26,6 +29,7 @@ export class ChatReader implements UsageReader {
   ending?: ProtocolEnding;
   errorType?: string;
   hideLastEvent = false;
+  readonly jsonFields = BODY_FIELDS;
 
   constructor(
     private readonly exchange: Exchange,
@@ -48,6 +52,7 @@ export class ChatReader implements UsageReader {
 
     if (field(chunk, 'error') !== undefined) return this.fail();
     if (hasGeneratedContent(chunk)) this.exchange.markFirstToken();
+    this.noteResponse(chunk);
     this.readUsage(chunk);
   }
 
@@ -58,7 +63,16 @@ export class ChatReader implements UsageReader {
       return;
     }
     this.ending = 'success';
+    this.noteResponse(body);
     this.readUsage(body);
+  }
+
+  /** Every chunk names the completion and the model that answered; the first one read says it. */
+  private noteResponse(chunk: unknown): void {
+    const id = field(chunk, 'id');
+    const model = field(chunk, 'model');
+    if (typeof id === 'string') this.exchange.responseId ??= id;
+    if (typeof model === 'string') this.exchange.responseModel ??= model;
   }
 
   private fail(): void {

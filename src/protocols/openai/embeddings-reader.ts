@@ -1,12 +1,16 @@
 import type { Exchange, ProtocolEnding } from '../../exchange.js';
 import { field, tokenCount } from '../../usage.js';
-import { isErrorBody, type UsageReader } from '../reader.js';
+import { ERROR_BODY_FIELDS, isErrorBody, type UsageReader } from '../reader.js';
+
+/** What an answer is read for; its vectors, the bulk of it, are not. */
+const BODY_FIELDS: ReadonlySet<string> = new Set([...ERROR_BODY_FIELDS, 'usage']);
 
 /** Meters `/v1/embeddings`: one JSON answer whose `usage.prompt_tokens` are host input tokens. */
 export class EmbeddingsReader implements UsageReader {
   ending?: ProtocolEnding;
   errorType?: string;
   readonly hideLastEvent = false;
+  readonly jsonFields = BODY_FIELDS;
 
   constructor(private readonly exchange: Exchange) {}
 

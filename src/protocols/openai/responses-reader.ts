@@ -1,6 +1,13 @@
 import type { Exchange, ProtocolEnding } from '../../exchange.js';
 import { field, tokenCount } from '../../usage.js';
-import { isErrorBody, parseJson, sniffType, type UsageReader } from '../reader.js';
+import { fieldTexts, pickFields } from '../json-fields.js';
+import {
+  ERROR_BODY_FIELDS,
+  isErrorBody,
+  parseJson,
+  sniffType,
+  type UsageReader,
+} from '../reader.js';
 
 /** Terminal events of the Responses stream and the ending each one means. */
 const TERMINAL: Record<string, ProtocolEnding> = {
@@ -16,6 +23,15 @@ const STATUS_ENDING: Record<string, ProtocolEnding> = {
   failed: 'upstream_error',
 };
 
+/** What a response object is read for; its output items, the bulk of it, are not. */
+const RESPONSE_FIELDS: ReadonlySet<string> = new Set(['id', 'model', 'usage', 'tool_usage']);
+const BODY_FIELDS: ReadonlySet<string> = new Set([
+  ...ERROR_BODY_FIELDS,
+  ...RESPONSE_FIELDS,
+  'status',
+]);
+const RESPONSE: ReadonlySet<string> = new Set(['response']);
+
 /**
  * Meters `/v1/responses`. Usage is read only from the terminal event (or the JSON body): it is
  * the one place the upstream states the final numbers, and it lets every other event, image
@@ -25,6 +41,7 @@ export class ResponsesReader implements UsageReader {
   ending?: ProtocolEnding;
   errorType?: string;
   readonly hideLastEvent = false;
+  readonly jsonFields = BODY_FIELDS;
 
   constructor(private readonly exchange: Exchange) {}
 
@@ -52,8 +69,11 @@ export class ResponsesReader implements UsageReader {
   private onTerminal(type: string, data: string): void {
     this.ending = TERMINAL[type];
     if (this.ending === 'upstream_error') this.errorType = 'response_failed';
-    // The final response repeats every output item; its images arrive already skipped.
-    this.readUsage(field(parseJson(data), 'response'));
+    // The final response repeats every output item: only the fields metering reads are
+    // parsed, and the whole event only if that fails.
+    const response = fieldTexts(data, RESPONSE)?.get('response');
+    const picked = response === undefined ? undefined : pickFields(response, RESPONSE_FIELDS);
+    this.readUsage(picked ?? field(parseJson(data), 'response'));
   }
 
   private fail(errorType: string): void {
