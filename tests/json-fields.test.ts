@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fieldTexts, pickFields } from '../src/protocols/json-fields.js';
+import {
+  fieldTexts,
+  parseFields,
+  parseInnerFields,
+  pickFields,
+} from '../src/protocols/json-fields.js';
 
 /** What JSON.parse makes of the same fields. */
 function parsedFields(json: string, names: ReadonlySet<string>): Record<string, unknown> {
@@ -59,5 +64,35 @@ describe('pickFields', () => {
     expect(fieldTexts(event, new Set(['response']))).toEqual(
       new Map([['response', '{"id":"r1","output":[]}']]),
     );
+  });
+});
+
+describe('parseFields and parseInnerFields', () => {
+  const long = 'x'.repeat(10_000);
+
+  it('parse a short text whole, and only the chosen fields of a long one', () => {
+    const short = { id: 'a', choices: [{ text: 'hi' }], usage: { n: 1 } };
+    expect(parseFields(JSON.stringify(short), WANTED)).toEqual(short);
+    const big = { id: 'a', choices: [{ text: long }], usage: { n: 1 } };
+    expect(parseFields(JSON.stringify(big), WANTED)).toEqual({ id: 'a', usage: { n: 1 } });
+  });
+
+  it('read a field inside the object a top-level field holds', () => {
+    const event = { type: 'response.completed', response: { id: 'r', output: [long], usage: {} } };
+    expect(parseInnerFields(JSON.stringify(event), 'response', WANTED)).toEqual({
+      id: 'r',
+      usage: {},
+    });
+    const short = { type: 'response.completed', response: { id: 'r', output: [] } };
+    expect(parseInnerFields(JSON.stringify(short), 'response', WANTED)).toEqual(short.response);
+  });
+
+  it('parse the whole of a long text that is JSON but no object, or undefined if not JSON', () => {
+    const list = JSON.stringify([long, { usage: 1 }]);
+    expect(parseFields(list, WANTED)).toEqual([long, { usage: 1 }]);
+    expect(parseFields(`{"usage":${long}`, WANTED)).toBeUndefined();
+    expect(
+      parseInnerFields(JSON.stringify({ response: null, pad: long }), 'response', WANTED),
+    ).toBe(null);
   });
 });

@@ -1,15 +1,42 @@
+import { field } from '../usage.js';
+import { parseJson } from './reader.js';
+
 /**
  * Reads chosen top-level fields of a JSON object's text and steps over the rest unparsed.
  *
- * Metering wants a few small fields of an answer (usage, id, model, status) whose bulk is
- * generated text, output items or tool calls. `JSON.parse` would build an object for every part
- * of it; here only the chosen values are parsed, and the others are passed over by finding where
- * they end: strings by their closing quote, objects and arrays by their closing bracket.
+ * Metering wants a few small fields of an answer (usage, id, model, status) whose bulk, in a
+ * long answer, is generated text, output items, tool calls or embedding vectors. `JSON.parse`
+ * would build an object for every part of it; here only the chosen values are parsed, and the
+ * others are passed over by finding where they end: strings by their closing quote, objects and
+ * arrays by their closing bracket. On a 20 kB chat answer that is a third of the time of parsing
+ * it whole, on an embedding half; on a short text, `JSON.parse` is faster, and is used.
  *
  * A value passed over is not checked: text that is malformed only there still gives its chosen
  * fields. Anything else that is not a JSON object (a cut text, a member without a colon, trailing
- * bytes) gives `undefined`, and the caller falls back on parsing the whole text.
+ * bytes) gives `undefined` from `fieldTexts` and `pickFields`, and whole-text parsing from the
+ * others.
  */
+
+/** Below this many characters, `JSON.parse` reads a whole text faster than the fields can be
+ * found in it. */
+const MIN_CHARS_TO_PICK = 8192;
+
+/** A JSON text parsed for the chosen top-level fields: whole when it is short or not an object,
+ * else an object with only those fields; undefined when it is not JSON. */
+export function parseFields(json: string, names: ReadonlySet<string>): unknown {
+  return (json.length >= MIN_CHARS_TO_PICK && pickFields(json, names)) || parseJson(json);
+}
+
+/** The same for the object that one top-level field holds, such as a Responses event's
+ * `response`. */
+export function parseInnerFields(json: string, outer: string, names: ReadonlySet<string>): unknown {
+  if (json.length >= MIN_CHARS_TO_PICK) {
+    const inner = fieldTexts(json, new Set([outer]))?.get(outer);
+    const picked = inner === undefined ? undefined : pickFields(inner, names);
+    if (picked) return picked;
+  }
+  return field(parseJson(json), outer);
+}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

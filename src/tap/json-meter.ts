@@ -1,4 +1,4 @@
-import { pickFields } from '../protocols/json-fields.js';
+import { parseFields } from '../protocols/json-fields.js';
 import type { UsageReader } from '../protocols/reader.js';
 import { parseJson } from '../protocols/reader.js';
 
@@ -21,10 +21,8 @@ export class JsonMeter {
     if (this.size > MAX_JSON_BYTES) return;
     const text = Buffer.concat(this.chunks, this.size).toString('utf8');
     this.chunks.length = 0;
-    // Only the fields the reader reads, when it says which; the whole text otherwise, or when it
-    // is not a JSON object at all.
     const fields = this.reader.jsonFields;
-    const body = (fields && pickFields(text, fields)) ?? parseJson(text);
+    const body = fields ? parseFields(text, fields) : parseJson(text);
     if (body !== undefined) this.reader.onJson(body);
   }
 }

@@ -1,13 +1,7 @@
 import type { Exchange, ProtocolEnding } from '../../exchange.js';
 import { field, tokenCount } from '../../usage.js';
-import { fieldTexts, pickFields } from '../json-fields.js';
-import {
-  ERROR_BODY_FIELDS,
-  isErrorBody,
-  parseJson,
-  sniffType,
-  type UsageReader,
-} from '../reader.js';
+import { parseInnerFields } from '../json-fields.js';
+import { ERROR_BODY_FIELDS, isErrorBody, sniffType, type UsageReader } from '../reader.js';
 
 /** Terminal events of the Responses stream and the ending each one means. */
 const TERMINAL: Record<string, ProtocolEnding> = {
@@ -30,7 +24,6 @@ const BODY_FIELDS: ReadonlySet<string> = new Set([
   ...RESPONSE_FIELDS,
   'status',
 ]);
-const RESPONSE: ReadonlySet<string> = new Set(['response']);
 
 /**
  * Meters `/v1/responses`. Usage is read only from the terminal event (or the JSON body): it is
@@ -69,11 +62,8 @@ export class ResponsesReader implements UsageReader {
   private onTerminal(type: string, data: string): void {
     this.ending = TERMINAL[type];
     if (this.ending === 'upstream_error') this.errorType = 'response_failed';
-    // The final response repeats every output item: only the fields metering reads are
-    // parsed, and the whole event only if that fails.
-    const response = fieldTexts(data, RESPONSE)?.get('response');
-    const picked = response === undefined ? undefined : pickFields(response, RESPONSE_FIELDS);
-    this.readUsage(picked ?? field(parseJson(data), 'response'));
+    // The final response repeats every output item, which a long answer need not have parsed.
+    this.readUsage(parseInnerFields(data, 'response', RESPONSE_FIELDS));
   }
 
   private fail(errorType: string): void {
