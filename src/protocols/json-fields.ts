@@ -97,11 +97,13 @@ export function pickFields(
   return picked;
 }
 
+/** JSON's whitespace: space, line feed, carriage return, tab. */
+function isSpace(char: number): boolean {
+  return char === 0x20 || char === 0x0a || char === 0x0d || char === 0x09;
+}
+
 function skipSpace(json: string, at: number): number {
-  let char = json.charCodeAt(at);
-  while (char === 0x20 || char === 0x0a || char === 0x0d || char === 0x09) {
-    char = json.charCodeAt(++at);
-  }
+  while (isSpace(json.charCodeAt(at))) at++;
   return at;
 }
 
@@ -141,8 +143,7 @@ function valueEndAt(json: string, start: number): number {
   // A number, true, false or null runs up to the next separator.
   let at = start;
   for (let char = first; at < json.length; char = json.charCodeAt(++at)) {
-    if (char === COMMA || char === CLOSE_BRACE || char === CLOSE_BRACKET) break;
-    if (char === 0x20 || char === 0x0a || char === 0x0d || char === 0x09) break;
+    if (char === COMMA || char === CLOSE_BRACE || char === CLOSE_BRACKET || isSpace(char)) break;
   }
   return at === start ? -1 : at;
 }
