@@ -154,7 +154,8 @@ function measurements(rows: readonly Summary[], single: boolean): string {
       return [
         row.workload,
         row.target,
-        `${row.rps.toFixed(0)} (${row.rpsRange[0].toFixed(0)}–${row.rpsRange[1].toFixed(0)})`,
+        `${row.rps.toFixed(0)} (${Math.min(...row.roundRps).toFixed(0)}–` +
+          `${Math.max(...row.roundRps).toFixed(0)})`,
         ratio(row.rps, pt?.rps),
         row.p50Ms.toFixed(2),
         row.p99Ms.toFixed(2),

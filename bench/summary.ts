@@ -11,10 +11,9 @@ export interface Summary {
   /** The median round's requests per second: one round disturbed by other work moves it
    * less than it would move a mean. */
   rps: number;
-  /** The slowest and fastest round, to show how steady the machine was. */
-  rpsRange: [number, number];
   /** Each round's requests per second and CPU seconds per 1,000 requests, in the order the
-   * rounds ran: two targets measured in the same rounds are compared round by round. */
+   * rounds ran: two targets measured in the same rounds are compared round by round, and the
+   * slowest and fastest round show how steady the machine was. */
   roundRps: number[];
   roundCpuSecondsPer1k: number[];
   /** Medians over the rounds. */
@@ -53,7 +52,6 @@ function fold(rounds: Run[]): Summary {
     connections: rounds[0].connections,
     rate: rounds[0].rate,
     rps: median(roundRps),
-    rpsRange: [Math.min(...roundRps), Math.max(...roundRps)],
     roundRps,
     roundCpuSecondsPer1k: rounds.map((run) => (run.proxyCpuSeconds / run.requests) * 1000),
     p50Ms: median(rounds.map((run) => run.p50Ms)),
