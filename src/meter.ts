@@ -1,17 +1,11 @@
-import type { Attributes } from '@opentelemetry/api';
 import type { Exchange } from './exchange.js';
 import type { Logger } from './log.js';
 import type { CostEstimator } from './pricing/cost.js';
 import type { UsageStore } from './store/usage-store.js';
+import { ExchangeSeriesCache, type ExchangeSeries } from './telemetry/exchange-series.js';
 import type { Metrics } from './telemetry/metrics.js';
 import type { ModelLabels } from './telemetry/model-labels.js';
-import {
-  Attr,
-  GenAiAttr,
-  GenAiTokenType,
-  LabelValue,
-  TOKEN_KINDS,
-} from './telemetry/vocabulary.js';
+import { Attr, LabelValue, TOKEN_KINDS } from './telemetry/vocabulary.js';
 
 /**
  * Turns a finished exchange into telemetry: metrics, its estimated cost, the exchange's log line
@@ -20,13 +14,16 @@ import {
  */
 export class Meter {
   private store?: UsageStore;
+  private readonly series: ExchangeSeriesCache;
 
   constructor(
     private readonly metrics: Metrics,
     private readonly models: ModelLabels,
     private readonly log: Logger,
     private readonly costs?: CostEstimator,
-  ) {}
+  ) {
+    this.series = new ExchangeSeriesCache(metrics);
+  }
 
   /** The usage store, once it is open (it opens asynchronously, before the gateway listens). */
   useStore(store: UsageStore | undefined): void {
@@ -35,14 +32,14 @@ export class Meter {
 
   /** An exchange has started: it shows in `tollgate_requests_active` until it ends. */
   started(exchange: Exchange): void {
-    this.metrics.requestsActive.add(1, { [Attr.route]: exchange.route });
+    this.series.active(exchange.route).add(1);
   }
 
   /** The route became known after `started` (routing runs after the request arrived). */
   rerouted(exchange: Exchange, from: string): void {
     if (from === exchange.route) return;
-    this.metrics.requestsActive.add(-1, { [Attr.route]: from });
-    this.metrics.requestsActive.add(1, { [Attr.route]: exchange.route });
+    this.series.active(from).add(-1);
+    this.series.active(exchange.route).add(1);
   }
 
   attempt(account: string, status: number | undefined): void {
@@ -52,10 +49,11 @@ export class Meter {
 
   finished(exchange: Exchange): void {
     try {
-      this.metrics.requestsActive.add(-1, { [Attr.route]: exchange.route });
+      this.series.active(exchange.route).add(-1);
       const model = this.models.label(exchange.model);
-      this.recordMetrics(exchange, model);
-      const cost = this.recordCost(exchange, model);
+      const series = this.series.of(exchange, model);
+      this.recordMetrics(exchange, model, series);
+      const cost = this.recordCost(exchange, series);
       exchange.trace?.finish(exchange);
       this.writeLogLine(exchange, model);
       this.store?.record(exchange, cost);
@@ -65,52 +63,30 @@ export class Meter {
   }
 
   /** The exchange's estimated USD, counted in `tollgate_cost_usd_total` when above 0. */
-  private recordCost(exchange: Exchange, model: string): number {
+  private recordCost(exchange: Exchange, series: ExchangeSeries): number {
     if (!exchange.metered || !this.costs) return 0;
     const cost = this.costs.cost(exchange.model, exchange.usage);
-    if (cost > 0) {
-      this.metrics.costUsd.add(cost, {
-        [Attr.model]: model,
-        [Attr.account]: exchange.account,
-        [Attr.client]: exchange.client,
-      });
-    }
+    if (cost > 0) series.cost.add(cost);
     return cost;
   }
 
-  private recordMetrics(exchange: Exchange, model: string): void {
-    const m = this.metrics;
-    const who = {
-      [Attr.route]: exchange.route,
-      [Attr.model]: model,
-      [Attr.account]: exchange.account,
-      [Attr.client]: exchange.client,
-    };
-    m.requests.add(1, {
-      ...who,
-      [Attr.outcome]: exchange.outcome,
-      [Attr.statusCode]: exchange.statusLabel,
-    });
+  private recordMetrics(exchange: Exchange, model: string, series: ExchangeSeries): void {
+    series.requests.add(1);
     if (!exchange.metered) return;
 
     // Durations and tokens.
-    const imageOutcome = exchange.imageOutcome ?? LabelValue.notImage;
     const duration = exchange.durationSeconds;
-    m.requestDuration.record(duration, {
-      ...who,
-      [Attr.outcome]: exchange.outcome,
-      [Attr.imageOutcome]: imageOutcome,
-    });
+    series.duration.record(duration);
     const ttft = exchange.timeToFirstTokenSeconds;
-    if (exchange.stream && ttft !== undefined) m.timeToFirstToken.record(ttft, who);
+    if (exchange.stream && ttft !== undefined) series.timeToFirstToken.record(ttft);
+    const usage = exchange.usage;
     for (const kind of TOKEN_KINDS) {
-      const count = exchange.usage[kind];
-      if (count > 0) m.tokens.add(count, { ...who, [Attr.tokenKind]: kind });
+      if (usage[kind] > 0) series.tokens[kind].add(usage[kind]);
     }
 
-    // Image requests.
+    // Image requests: rare enough to be looked up each time.
     if (exchange.imageOutcome) {
-      m.imageRequests.add(1, {
+      this.metrics.imageRequests.add(1, {
         [Attr.model]: model,
         [Attr.account]: exchange.account,
         [Attr.client]: exchange.client,
@@ -119,29 +95,12 @@ export class Meter {
       });
     }
 
-    this.recordGenAi(exchange, model, duration);
-  }
-
-  /** The semantic-convention view of the same exchange, for tools built on GenAI conventions. */
-  private recordGenAi(exchange: Exchange, model: string, duration: number): void {
-    const genAi: Attributes = {
-      [GenAiAttr.operationName]: exchange.operation,
-      [GenAiAttr.providerName]: exchange.provider,
-      [GenAiAttr.requestModel]: model,
-    };
-    const usage = exchange.usage;
+    // The GenAI semantic conventions' view of the same exchange, for tools built on them.
     if (exchange.outcome === 'success' || usage.host_in + usage.host_out > 0) {
-      const input = { ...genAi, [GenAiAttr.tokenType]: GenAiTokenType.input };
-      const output = { ...genAi, [GenAiAttr.tokenType]: GenAiTokenType.output };
-      this.metrics.genAiTokenUsage.record(usage.host_in, input);
-      this.metrics.genAiTokenUsage.record(usage.host_out, output);
+      series.genAiInput.record(usage.host_in);
+      series.genAiOutput.record(usage.host_out);
     }
-    const failed = exchange.outcome !== 'success';
-    const errorType = exchange.errorType ?? exchange.outcome ?? 'unknown';
-    this.metrics.genAiOperationDuration.record(
-      duration,
-      failed ? { ...genAi, [GenAiAttr.errorType]: errorType } : genAi,
-    );
+    series.genAiDuration.record(duration);
   }
 
   private writeLogLine(exchange: Exchange, model: string): void {

@@ -45,11 +45,30 @@ describe('SumTable', () => {
     expect(await collect()).toHaveLength(3);
   });
 
+  it('adds through a held series as through lookups, exporting it from its first value on', async () => {
+    const { table, collect } = await setup('counter');
+    const a = table.series({ route: '/a', account: 'x' });
+    const b = table.series({ route: '/b', account: 'x' });
+    a.add(-1);
+    a.add(NaN);
+    b.add(Infinity);
+    expect(await collect()).toEqual([]);
+    a.add(2);
+    table.add(1, { account: 'x', route: '/a' });
+    a.add(0.5);
+    expect(await collect()).toEqual([{ attributes: { route: '/a', account: 'x' }, value: 3.5 }]);
+    b.add(0);
+    expect(await collect()).toContainEqual({ attributes: { route: '/b', account: 'x' }, value: 0 });
+  });
+
   it('goes up and down as an up-down counter', async () => {
     const { table, collect } = await setup('upDownCounter');
     table.add(1, { route: '/a' });
     table.add(1, { route: '/a' });
     table.add(-2, { route: '/a' });
     expect(await collect()).toEqual([{ attributes: { route: '/a' }, value: 0 }]);
+    const held = table.series({ route: '/a' });
+    held.add(-1);
+    expect(await collect()).toEqual([{ attributes: { route: '/a' }, value: -1 }]);
   });
 });

@@ -27,6 +27,12 @@ interface Tally {
   max: number;
 }
 
+/** One series of a HistogramTable, held by a caller that records to it often: a `record` finds
+ * nothing. */
+export interface HistogramSeries {
+  record(value: number): void;
+}
+
 /**
  * A histogram whose buckets Tollgate keeps itself, exported through `HistogramTables`. The
  * exported series are those an OpenTelemetry histogram with the same bucket boundaries would
@@ -35,12 +41,12 @@ interface Tally {
  * an exchange records four or five of them.
  */
 export class HistogramTable {
-  private readonly series: SeriesTree<Tally>;
+  private readonly tree: SeriesTree<Tally>;
   private readonly startTime: HrTime = millisToHrTime(Date.now());
 
   constructor(readonly options: HistogramOptions) {
     const buckets = options.boundaries.length + 1;
-    this.series = new SeriesTree(() => ({
+    this.tree = new SeriesTree(() => ({
       counts: new Array<number>(buckets).fill(0),
       sum: 0,
       count: 0,
@@ -52,8 +58,21 @@ export class HistogramTable {
   record(value: number, attributes: Attributes = {}): void {
     // As an OpenTelemetry histogram does, a negative value is dropped, and NaN is not counted
     // but makes its series exist.
-    if (value < 0) return;
-    const tally = this.series.find(attributes);
+    if (value >= 0 || Number.isNaN(value)) this.count(this.tree.find(attributes), value);
+  }
+
+  /** The series with these attributes, to record to without finding it each time. It exists
+   * (and is exported) from its first value that is not negative on, as with `record`. */
+  series(attributes: Attributes): HistogramSeries {
+    let tally: Tally | undefined;
+    return {
+      record: (value) => {
+        if (value >= 0 || Number.isNaN(value)) this.count((tally ??= this.tree.find(attributes)), value);
+      },
+    };
+  }
+
+  private count(tally: Tally, value: number): void {
     if (Number.isNaN(value)) return;
     tally.counts[bucketOf(this.options.boundaries, value)]++;
     tally.sum += value;
@@ -69,7 +88,7 @@ export class HistogramTable {
       descriptor: { name, description, unit, valueType: ValueType.DOUBLE },
       aggregationTemporality: AggregationTemporality.CUMULATIVE,
       dataPointType: DataPointType.HISTOGRAM,
-      dataPoints: this.series.grouped().map(({ attributes, state }): DataPoint<Histogram> => ({
+      dataPoints: this.tree.grouped().map(({ attributes, state }): DataPoint<Histogram> => ({
         attributes,
         startTime: this.startTime,
         endTime,

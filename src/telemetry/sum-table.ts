@@ -9,8 +9,13 @@ import { SeriesTree } from './series-tree.js';
  * `add` is a few Map lookups (see SeriesTree), and the sorting happens once per series and
  * scrape.
  */
+/** One series of a SumTable, held by a caller that adds to it often: an `add` finds nothing. */
+export interface SumSeries {
+  add(value: number): void;
+}
+
 export class SumTable {
-  private readonly series = new SeriesTree<{ value: number }>(() => ({ value: 0 }));
+  private readonly tree = new SeriesTree<{ value: number }>(() => ({ value: 0 }));
 
   constructor(
     meter: Meter,
@@ -26,15 +31,29 @@ export class SumTable {
   }
 
   add(value: number, attributes: Attributes = {}): void {
-    // A counter never goes down: OpenTelemetry drops such a value, and so does this.
-    if (!Number.isFinite(value) || (this.kind === 'counter' && value < 0)) return;
-    this.series.find(attributes).value += value;
+    if (this.accepts(value)) this.tree.find(attributes).value += value;
+  }
+
+  /** The series with these attributes, to add to without finding it each time. It exists (and
+   * is exported) from its first accepted value on, as with `add`. */
+  series(attributes: Attributes): SumSeries {
+    let sum: { value: number } | undefined;
+    return {
+      add: (value) => {
+        if (this.accepts(value)) (sum ??= this.tree.find(attributes)).value += value;
+      },
+    };
+  }
+
+  /** A counter never goes down: OpenTelemetry drops such a value, and so does this. */
+  private accepts(value: number): boolean {
+    return Number.isFinite(value) && (this.kind === 'upDownCounter' || value >= 0);
   }
 
   /** An observable instrument keeps only the last value observed per series: sums recorded
    * under the same attributes in another order are added up first. */
   private observe(result: ObservableResult): void {
-    for (const { attributes, state } of this.series.grouped()) {
+    for (const { attributes, state } of this.tree.grouped()) {
       result.observe(
         state.reduce((sum, s) => sum + s.value, 0),
         attributes,
