@@ -28,8 +28,8 @@ export interface Settings extends Load {
 }
 
 /**
- * Defaults keep a whole run under a quarter of an hour: the three core workloads on four
- * targets at full speed and at the same load, four more on two, at 16 connections and at one,
+ * Defaults keep a whole run under twenty minutes: the four core workloads on four targets at
+ * full speed and at the same load, four more on two, at 16 connections and at one,
  * 5 rounds of 2 s each; then 1,000 slow streams of 20 s on two targets and 60 s of steady load
  * on Tollgate. Five short rounds rather than three longer ones: costs are medians of the
  * rounds' own comparisons, and on a shared machine more of them steady the median more than

@@ -37,8 +37,21 @@ const MiB = 2 ** 20;
 
 export const WORKLOADS: readonly Workload[] = [
   openai('chat JSON', 'core', '/v1/chat/completions', { messages: HI }, {}, /"chat\.completion"/),
+  // A client that asks for the usage chunk, as Tollgate would on its behalf: both proxies then
+  // get the same answer from the upstream, which runs on the same two cores.
   openai(
     'chat SSE ×20',
+    'core',
+    '/v1/chat/completions',
+    { messages: HI, stream: true, stream_options: { include_usage: true } },
+    { 'x-sim-events': '20' },
+    CHAT_STREAM_DONE,
+  ),
+  // A client that does not: Tollgate adds `stream_options.include_usage` to meter the stream, so
+  // the upstream writes `"usage":null` into every chunk and one usage chunk more for Tollgate
+  // than for the pass-through, and that work shares the machine with both.
+  openai(
+    'chat SSE ×20 (usage added)',
     'core',
     '/v1/chat/completions',
     { messages: HI, stream: true },
