@@ -143,15 +143,26 @@ interface Summary {
   total_image_output_tokens: number;
 }
 
+/** How long metering may trail the clients before the test says what it is still waiting for. */
+const SETTLE_MS = 30_000;
+
 /** Waits until no exchange is in progress and the `finished` exchanges with an exact reference
  * have been counted: metering happens as each answer ends on the gateway's side, a moment after
  * the client read its last byte. (An aborted client may hang up before its request reached the
  * gateway, so partial ones are not counted on.) */
 async function settled(gateway: ChildGateway, finished: number): Promise<Scrape> {
+  const deadline = performance.now() + SETTLE_MS;
   for (;;) {
     const scrape = await scrapeUrl(gateway.url);
     const active = scrape.sum('tollgate_requests_active');
-    if (active === 0 && countedExact(scrape) >= finished) return scrape;
+    const counted = countedExact(scrape);
+    if (active === 0 && counted >= finished) return scrape;
+    if (performance.now() > deadline) {
+      throw new Error(
+        `metering did not settle in ${SETTLE_MS / 1000} s: ${active} exchanges still in ` +
+          `progress, ${counted} of ${finished} exact ones counted`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

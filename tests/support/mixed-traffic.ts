@@ -244,23 +244,42 @@ export async function sendMixedTraffic(options: {
   return report;
 }
 
+/** Far longer than any exchange of the mix takes on a loaded machine: one still going after
+ * this is hanging, and the run fails saying which kind it was instead of running out of time. */
+const EXCHANGE_LIMIT_MS = 60_000;
+
 /** One exchange to its end; the status, or `aborted` when the client hung up first. */
 async function runOne(url: string, kind: Kind, rand: Random): Promise<string> {
-  if (!kind.abort) {
-    const res = await kind.send(url, rand);
-    await drainBody(res);
-    return String(res.status);
+  const limit = AbortSignal.timeout(EXCHANGE_LIMIT_MS);
+  try {
+    return await (kind.abort
+      ? abortOne(url, kind, rand, limit)
+      : completeOne(url, kind, rand, limit));
+  } catch (err) {
+    if (!limit.aborted) throw err;
+    throw new Error(`a ${kind.name} exchange had not ended after ${EXCHANGE_LIMIT_MS / 1000} s`);
   }
+}
+
+async function completeOne(url: string, kind: Kind, rand: Random, limit: AbortSignal) {
+  const res = await kind.send(url, rand, limit);
+  await drainBody(res);
+  return String(res.status);
+}
+
+async function abortOne(url: string, kind: Kind, rand: Random, limit: AbortSignal) {
   const controller = new AbortController();
   if (kind.abort === 'timer') setTimeout(() => controller.abort(), 1 + rand() * 25);
   try {
-    const res = await kind.send(url, rand, controller.signal);
+    const res = await kind.send(url, rand, AbortSignal.any([controller.signal, limit]));
     const reader = res.body!.getReader();
     if (kind.abort === 'after-first-chunk') await reader.read();
     controller.abort();
     await reader.read().catch(() => undefined);
-  } catch {
-    // The abort surfaces here as an AbortError, at whichever step it struck.
+  } catch (err) {
+    // The client's own abort surfaces here as an AbortError, at whichever step it struck; the
+    // time limit's is a hang, reported by the caller.
+    if (limit.aborted) throw err;
   }
   controller.abort();
   return 'aborted';
