@@ -23,16 +23,28 @@ export interface SlowStreamsResult {
   failed: number;
   /** Resident set just before the streams opened. */
   idleRssBytes: number;
+  /** Resident set once the first half of the streams were open, and once all were. */
+  halfOpenRssBytes: number;
+  allOpenRssBytes: number;
   /** The largest resident set sampled while they were open. */
   peakRssBytes: number;
-  /** How long the slowest stream took to open (first event received), in ms. */
-  allOpenMs: number;
+  /** How long the slower half took to open (first event received on each of its streams). */
+  openMs: number;
   durationMs: number;
 }
 
 const SAMPLE_MS = 250;
 
-/** Opens `streams` streams of `workload` at once and samples memory until all have ended. */
+/** How long after a half has opened its resident set is read, so that the allocations of the
+ * opening burst have been collected or kept. */
+const SETTLE_MS = 1000;
+
+/**
+ * Opens `streams` streams of `workload`, half at a time, and samples memory until all have
+ * ended. The first half pays for whatever the process grows once, whatever it is serving (its
+ * heap sized up for a burst of connections); the second half, opened while the first is still
+ * going, weighs what each further open stream costs on its own.
+ */
 export async function slowStreams(
   target: Target,
   workload: Workload,
@@ -42,25 +54,18 @@ export async function slowStreams(
   const pool = new Pool(target.origin, { connections: streams, headersTimeout: 0, bodyTimeout: 0 });
   const idleRssBytes = target.probe.rssBytes();
   let peakRssBytes = idleRssBytes;
-  const sampler = setInterval(() => {
-    peakRssBytes = Math.max(peakRssBytes, target.probe.rssBytes());
-  }, SAMPLE_MS);
-  const started = performance.now();
-  let opened = 0;
-  let allOpenMs = NaN;
-  const one = async (): Promise<boolean> => {
-    const { path, method, headers, body } = workload;
-    const answer = await pool.request({ path, method, headers, body });
-    let first = true;
-    let text = '';
-    for await (const chunk of answer.body) {
-      if (first && ++opened === streams) allOpenMs = performance.now() - started;
-      first = false;
-      text = (text + chunk.toString()).slice(-64);
-    }
-    return answer.statusCode === 200 && workload.expect.test(text);
+  const sample = () => {
+    const rss = target.probe.rssBytes();
+    peakRssBytes = Math.max(peakRssBytes, rss);
+    return rss;
   };
-  const outcomes = await Promise.allSettled(Array.from({ length: streams }, one));
+  const sampler = setInterval(sample, SAMPLE_MS);
+  const started = performance.now();
+  const first = openStreams(pool, workload, Math.floor(streams / 2));
+  const halfOpenRssBytes = await first.opened.then(settle).then(sample);
+  const second = openStreams(pool, workload, streams - Math.floor(streams / 2));
+  const allOpenRssBytes = await second.opened.then(settle).then(sample);
+  const outcomes = [...(await first.outcomes), ...(await second.outcomes)];
   clearInterval(sampler);
   await pool.close();
   const completed = outcomes.filter((o) => o.status === 'fulfilled' && o.value).length;
@@ -71,9 +76,46 @@ export async function slowStreams(
     completed,
     failed: streams - completed,
     idleRssBytes,
+    halfOpenRssBytes,
+    allOpenRssBytes,
     peakRssBytes,
-    allOpenMs,
+    openMs: Math.max(await first.opened, await second.opened),
     durationMs: performance.now() - started,
+  };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+
+/** `count` streams at once: `opened` resolves, with the ms it took, when each has sent its
+ * first event (or failed); `outcomes` when all have ended, each true if it ended as it should. */
+function openStreams(pool: Pool, workload: Workload, count: number) {
+  const started = performance.now();
+  let pending = count;
+  let markOpen!: () => void;
+  const allOpen = new Promise<void>((resolve) => (markOpen = resolve));
+  const opened = () => {
+    if (--pending === 0) markOpen();
+  };
+  if (count === 0) markOpen();
+  const one = async (): Promise<boolean> => {
+    const { path, method, headers, body } = workload;
+    let open = false;
+    try {
+      const answer = await pool.request({ path, method, headers, body });
+      let text = '';
+      for await (const chunk of answer.body) {
+        if (!open) opened();
+        open = true;
+        text = (text + chunk.toString()).slice(-64);
+      }
+      return answer.statusCode === 200 && workload.expect.test(text);
+    } finally {
+      if (!open) opened();
+    }
+  };
+  return {
+    opened: allOpen.then(() => performance.now() - started),
+    outcomes: Promise.allSettled(Array.from({ length: count }, one)),
   };
 }
 

@@ -1,5 +1,13 @@
 import os from 'node:os';
-import { find, goalRows, pct, soakGrowth, streamBytes, times } from './goals.js';
+import {
+  find,
+  furtherStreamBytes,
+  goalRows,
+  pct,
+  soakGrowth,
+  streamBytes,
+  times,
+} from './goals.js';
 import type { MemoryRuns, SlowStreamsResult, SoakResult } from './memory.js';
 import { connectionLevels, type Settings } from './settings.js';
 import type { Summary } from './summary.js';
@@ -124,10 +132,13 @@ const NOTES = [
 ];
 
 const MEMORY_NOTES = [
-  '- Slow streams run against fresh processes, warmed up with 20 requests of each core ' +
-    'workload: RSS per stream is the peak while all were open minus the RSS just before, over ' +
-    'the number of streams. Steady load then runs on the same Tollgate, sampling VmRSS every ' +
-    'second.',
+  '- Slow streams run against a fresh process per target, started just before its streams and ' +
+    'warmed up with 20 requests of each core workload. Half the streams open at once, and the ' +
+    'other half once those are all open; each half’s RSS is read a second after its last ' +
+    'stream opened. Per stream is the peak while they were open minus the RSS just before, over ' +
+    'all streams; per further stream is what the second half added, over its streams, once the ' +
+    'first had paid for what a process grows once for a burst of connections. Steady load then ' +
+    'runs on the same Tollgate, sampling VmRSS every second.',
 ];
 
 function measurements(rows: readonly Summary[], single: boolean): string {
@@ -173,16 +184,21 @@ function measurements(rows: readonly Summary[], single: boolean): string {
 }
 
 function slowStreamTable(streams: readonly SlowStreamsResult[]): string {
-  const header = ['target', 'completed', 'all open after', 'idle RSS MiB', 'peak RSS MiB'];
+  const mib = (bytes: number) => (bytes / MiB).toFixed(1);
+  const kB = (bytes: number) => (bytes / 1000).toFixed(1);
+  const header = ['target', 'completed', 'a half open in', 'idle RSS MiB', 'half open MiB'];
   return table(
-    [...header, 'RSS per stream kB', 'took s'],
+    [...header, 'all open MiB', 'peak RSS MiB', 'per stream kB', 'per further stream kB', 'took s'],
     streams.map((s) => [
       s.target,
       `${s.completed} / ${s.streams}`,
-      `${(s.allOpenMs / 1000).toFixed(2)} s`,
-      (s.idleRssBytes / MiB).toFixed(1),
-      (s.peakRssBytes / MiB).toFixed(1),
-      (streamBytes(s) / 1000).toFixed(1),
+      `${(s.openMs / 1000).toFixed(2)} s`,
+      mib(s.idleRssBytes),
+      mib(s.halfOpenRssBytes),
+      mib(s.allOpenRssBytes),
+      mib(s.peakRssBytes),
+      kB(streamBytes(s)),
+      kB(furtherStreamBytes(s)),
       (s.durationMs / 1000).toFixed(1),
     ]),
     1,

@@ -137,40 +137,35 @@ function roundOrder(targets: readonly Target[], round: number): Target[] {
 }
 
 /** Memory per stream is weighed against a process that has not grown its heap for the
- * workloads: fresh ones, warmed up with a few requests. They replace `targets`' contents, so
- * that the caller stops them with the rest. */
+ * workloads: a fresh one per target, started just before its streams and warmed up with a few
+ * requests, so that each is measured in the same state (a process left idle while another is
+ * measured shrinks its heap, and would have to grow it again under the streams). Steady load
+ * then runs on the same Tollgate. The processes replace `targets`' contents, so that the caller
+ * stops them with the rest. */
 async function benchMemory(
   targets: Target[],
   upstream: Upstream,
   settings: Settings,
 ): Promise<MemoryRuns> {
   await Promise.all(targets.splice(0).map((target) => target.stop()));
-  targets.push(
-    await startPassthrough(new URL(upstream.url).origin),
-    await startTollgate(upstream, TOLLGATE_VARIANTS[0]),
-  );
-  const memory = {
-    streams: await benchSlowStreams(targets, settings),
-    soaked: await benchSoak(targets[1], settings),
-  };
+  const streams: SlowStreamsResult[] = [];
+  targets.push(await startPassthrough(new URL(upstream.url).origin));
+  streams.push(await benchSlowStreams(targets[0], settings));
+  targets.push(await startTollgate(upstream, TOLLGATE_VARIANTS[0]));
+  streams.push(await benchSlowStreams(targets[1], settings));
+  const memory = { streams, soaked: await benchSoak(targets[1], settings) };
   reportChattyTargets(targets);
   return memory;
 }
 
-async function benchSlowStreams(
-  targets: readonly Target[],
-  settings: Settings,
-): Promise<SlowStreamsResult[]> {
+async function benchSlowStreams(target: Target, settings: Settings): Promise<SlowStreamsResult> {
   const workload = slowStreamsWorkload(Math.round(settings.streamSeconds * 5));
-  const results: SlowStreamsResult[] = [];
-  for (const target of targets) {
-    for (const w of WORKLOADS.filter((w) => w.group === 'core')) {
-      for (let i = 0; i < WARM_UP_REQUESTS; i++) await checkAnswer(target, w);
-    }
-    results.push(await slowStreams(target, workload, settings.streams));
-    process.stderr.write(`bench: ${settings.streams} slow streams, ${target.name}\n`);
+  for (const w of WORKLOADS.filter((w) => w.group === 'core')) {
+    for (let i = 0; i < WARM_UP_REQUESTS; i++) await checkAnswer(target, w);
   }
-  return results;
+  const result = await slowStreams(target, workload, settings.streams);
+  process.stderr.write(`bench: ${settings.streams} slow streams, ${target.name}\n`);
+  return result;
 }
 
 async function benchSoak(target: Target, settings: Settings): Promise<SoakResult> {
