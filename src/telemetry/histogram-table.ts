@@ -56,9 +56,7 @@ export class HistogramTable {
   }
 
   record(value: number, attributes: Attributes = {}): void {
-    // As an OpenTelemetry histogram does, a negative value is dropped, and NaN is not counted
-    // but makes its series exist.
-    if (value >= 0 || Number.isNaN(value)) this.count(this.tree.find(attributes), value);
+    if (makesSeries(value)) this.count(this.tree.find(attributes), value);
   }
 
   /** The series with these attributes, to record to without finding it each time. It exists
@@ -67,7 +65,9 @@ export class HistogramTable {
     let tally: Tally | undefined;
     return {
       record: (value) => {
-        if (value >= 0 || Number.isNaN(value)) this.count((tally ??= this.tree.find(attributes)), value);
+        if (!makesSeries(value)) return;
+        tally ??= this.tree.find(attributes);
+        this.count(tally, value);
       },
     };
   }
@@ -108,6 +108,12 @@ function bucketOf(boundaries: readonly number[], value: number): number {
     else high = mid;
   }
   return low;
+}
+
+/** As an OpenTelemetry histogram does, a negative value is dropped, and NaN is not counted but
+ * makes its series exist. */
+function makesSeries(value: number): boolean {
+  return value >= 0 || Number.isNaN(value);
 }
 
 /** One exported point from the tallies of a series recorded under several attribute orders. */

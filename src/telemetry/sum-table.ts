@@ -1,6 +1,11 @@
 import type { Attributes, Meter, MetricOptions, ObservableResult } from '@opentelemetry/api';
 import { SeriesTree } from './series-tree.js';
 
+/** One series of a SumTable, held by a caller that adds to it often: an `add` finds nothing. */
+export interface SumSeries {
+  add(value: number): void;
+}
+
 /**
  * A counter (or up-down counter) whose sums Tollgate keeps itself and reports through an
  * observable instrument when metrics are collected. The exported series are the same as a
@@ -9,11 +14,6 @@ import { SeriesTree } from './series-tree.js';
  * `add` is a few Map lookups (see SeriesTree), and the sorting happens once per series and
  * scrape.
  */
-/** One series of a SumTable, held by a caller that adds to it often: an `add` finds nothing. */
-export interface SumSeries {
-  add(value: number): void;
-}
-
 export class SumTable {
   private readonly tree = new SeriesTree<{ value: number }>(() => ({ value: 0 }));
 
