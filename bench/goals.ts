@@ -1,4 +1,4 @@
-import type { MemoryRuns, SlowStreamsResult, SoakResult } from './memory.js';
+import { halves, type MemoryRuns, type SlowStreamsResult, type SoakResult } from './memory.js';
 import { median, type Summary } from './summary.js';
 import type { TargetName } from './targets.js';
 import { WORKLOADS, type Workload } from './workloads.js';
@@ -177,7 +177,7 @@ export function streamBytes(s: SlowStreamsResult): number {
 /** What each stream of the second half added, once the first half had grown what a process
  * grows once for a burst of connections. */
 export function furtherStreamBytes(s: SlowStreamsResult): number {
-  return (s.allOpenRssBytes - s.halfOpenRssBytes) / (s.streams - Math.floor(s.streams / 2));
+  return (s.allOpenRssBytes - s.halfOpenRssBytes) / halves(s.streams)[1];
 }
 
 /** Mean RSS of the last quarter over the second quarter's (the first is warm-up), minus one. */

@@ -61,9 +61,10 @@ export async function slowStreams(
   };
   const sampler = setInterval(sample, SAMPLE_MS);
   const started = performance.now();
-  const first = openStreams(pool, workload, Math.floor(streams / 2));
+  const [firstHalf, secondHalf] = halves(streams);
+  const first = openStreams(pool, workload, firstHalf);
   const halfOpenRssBytes = await first.opened.then(settle).then(sample);
-  const second = openStreams(pool, workload, streams - Math.floor(streams / 2));
+  const second = openStreams(pool, workload, secondHalf);
   const allOpenRssBytes = await second.opened.then(settle).then(sample);
   const outcomes = [...(await first.outcomes), ...(await second.outcomes)];
   clearInterval(sampler);
@@ -82,6 +83,12 @@ export async function slowStreams(
     openMs: Math.max(await first.opened, await second.opened),
     durationMs: performance.now() - started,
   };
+}
+
+/** How many streams each half opens: the second takes the odd one. */
+export function halves(streams: number): [number, number] {
+  const first = Math.floor(streams / 2);
+  return [first, streams - first];
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
